@@ -1,0 +1,23 @@
+//! The sans-IO core of wharf.
+//!
+//! Everything about the registry protocol and the file formats that does not need a network:
+//! references, digests and streaming verification, `WWW-Authenticate` and tokens, manifests of
+//! every media type, platforms and Homebrew bottles, tag lists, and request descriptions that a
+//! driver (the browser app, or the native test kit) executes.
+//!
+//! Invariants: this crate performs no IO, reads no clock (time is a parameter), and depends on no
+//! async runtime or browser binding. It builds for the host and for `wasm32-unknown-unknown`.
+
+pub mod auth;
+pub mod bottle;
+pub mod digest;
+pub mod error;
+pub mod manifest;
+pub mod platform;
+pub mod reference;
+pub mod request;
+pub mod tags;
+
+pub use digest::{Algorithm, Digest, Verified, Verifier};
+pub use error::{Error, Result};
+// pub use reference::Reference; (re-exported once reference.rs lands)

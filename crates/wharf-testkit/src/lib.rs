@@ -1,0 +1,1 @@
+//! wharf test kit
