@@ -1,1 +1,66 @@
-fn main() {}
+//! `cargo xtask`: the project's automation (set-up, run, test).
+//!
+//! Every install the project needs lives here, so that the README's two commands work on a fresh
+//! machine and CI runs exactly what the README says.
+
+mod sh;
+mod tools;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  run     install what is missing, build the page, start wharf-relay serving it on http://127.0.0.1:8080
+  test    install what tests need, then run fmt, clippy and every test in the workspace
+  dist    build the page into dist/ (release)
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(&args[1..]),
+        Some("test") => test(&args[1..]),
+        Some("dist") => dist(),
+        _ => {
+            eprint!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+/// Builds the page (release) into `dist/`.
+fn dist() -> Result {
+    tools::ensure_page_tools()?;
+    tools::build_page()
+}
+
+/// `cargo xtask run [relay flags...]`: build the page and serve it with the relay.
+fn run(extra: &[String]) -> Result {
+    dist()?;
+    sh::cargo(&["build", "--release", "-p", "wharf-relay"])?;
+    let mut args = vec!["--listen", "127.0.0.1:8080", "--dist", "dist"];
+    args.extend(extra.iter().map(String::as_str));
+    println!("wharf: http://127.0.0.1:8080/");
+    sh::run("target/release/wharf-relay", &args, &[])
+}
+
+/// `cargo xtask test`: everything CI checks.
+fn test(extra: &[String]) -> Result {
+    tools::ensure_test_tools()?;
+    tools::build_page()?;
+    sh::cargo(&["fmt", "--all", "--", "--check"])?;
+    sh::cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    let mut args = vec!["test", "--workspace"];
+    args.extend(extra.iter().map(String::as_str));
+    sh::cargo(&args)
+}
