@@ -1,10 +1,6 @@
-use yew::prelude::*;
-
-#[function_component(App)]
-fn app() -> Html {
-    html! { <main><h1>{ "wharf" }</h1></main> }
-}
+//! The page's entry point.
 
 fn main() {
-    yew::Renderer::<App>::new().render();
+    wharf::panic_hook::install();
+    yew::Renderer::<wharf::app::App>::new().render();
 }

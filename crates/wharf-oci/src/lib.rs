@@ -8,6 +8,7 @@
 //! Invariants: this crate performs no IO, reads no clock (time is a parameter), and depends on no
 //! async runtime or browser binding. It builds for the host and for `wasm32-unknown-unknown`.
 
+pub mod archive;
 pub mod auth;
 pub mod bottle;
 pub mod digest;
@@ -20,4 +21,10 @@ pub mod tags;
 
 pub use digest::{Algorithm, Digest, Verified, Verifier};
 pub use error::{Error, Result};
-// pub use reference::Reference; (re-exported once reference.rs lands)
+pub use reference::{Reference, Tag};
+pub use request::Request;
+pub use bottle::{Bottle, BottleIndex, BottleOs, Cpu, MacOs};
+pub use manifest::{
+    Descriptor, Expected, Fetched, ImageConfig, ImageManifest, Index, Manifest, MediaKind, Schema1,
+};
+pub use platform::{Entry, EntryKind, Platform};

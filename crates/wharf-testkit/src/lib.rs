@@ -1,1 +1,38 @@
-//! wharf test kit
+//! wharf's test kit: real components on free loopback ports, for integration tests.
+//!
+//! - [`Registry`]: CNCF distribution (Debian `docker-registry` 2.8.2) in four [`Mode`]s, in a
+//!   temp dir, killed and reaped on drop (also when a test panics).
+//! - [`TokenServer`]: the token mode's ES256/x5c token server, with users and rights.
+//! - [`CdnServer`]: the redirect mode's blob file server; refuses `Authorization` with 400.
+//! - [`Redirector`]: configurable 3xx answers for redirect-matrix tests.
+//! - Seeding (methods of [`Registry`]): blobs (also streamed, up to GiBs), manifests, images
+//!   with many layers, multi-platform indexes, Homebrew bottle indexes, Docker schema 1, and
+//!   umoci-built images pushed with skopeo.
+//! - [`Client`]: a native client that executes `wharf_oci` requests, directly or via a relay.
+
+pub mod bottles;
+pub mod cdn;
+pub mod error;
+pub mod images;
+pub mod process;
+pub mod redirector;
+pub mod registry;
+pub mod schema1;
+pub mod seed;
+pub mod seen;
+pub mod tarball;
+pub mod token;
+mod umoci;
+pub mod users;
+
+pub use bottles::{SeededBottle, SeededBottles, DEFAULT_BOTTLE_TAGS};
+pub use cdn::CdnServer;
+pub use error::{Error, Result};
+pub use images::{Flavor, SeedPlatform, SeededImage, SeededIndex};
+pub use redirector::{Redirector, Route};
+pub use registry::{Mode, Registry, RegistryBuilder};
+pub use schema1::SeededSchema1;
+pub use seed::{Pattern, SeededBlob, SeededManifest};
+pub use seen::SeenRequest;
+pub use token::{Access, TokenConfig, TokenGrant, TokenServer};
+pub use users::{Credentials, Secret, User};

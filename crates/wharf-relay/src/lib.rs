@@ -1,0 +1,83 @@
+//! `wharf-relay`: a CORS relay for container registries that is safe to expose, and the server of the
+//! wharf page. See `README.md` in this crate for the rules it enforces.
+
+pub mod body;
+pub mod config;
+pub mod cors;
+pub mod error;
+pub mod headers;
+pub mod ipclass;
+pub mod policy;
+pub mod proxy;
+pub mod resolve;
+pub mod static_files;
+
+pub use config::{Cli, Config, ConfigError};
+pub use cors::AllowOrigin;
+pub use error::RelayError;
+pub use policy::AllowHost;
+
+use axum::response::IntoResponse;
+use axum::routing::{any, get};
+use axum::{Json, Router};
+use proxy::Relay;
+use resolve::GuardedResolver;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// The whole service: `/relay/...`, `/healthz` and the page.
+pub fn app(config: Config) -> Router {
+    match try_app(config.clone()) {
+        Ok(router) => router,
+        Err(e) => {
+            // Cannot happen with a sane TLS setup; answer every relay request with the reason
+            // instead of panicking.
+            tracing::error!(error = %e, "relay client could not be built");
+            let reason = e.to_string();
+            let broken = any(move || {
+                let reason = reason.clone();
+                async move { RelayError::Misconfigured { reason }.into_response() }
+            });
+            Router::new()
+                .route("/healthz", get(healthz))
+                .route("/relay", broken.clone())
+                .route("/relay/", broken.clone())
+                .route("/relay/{*target}", broken)
+                .merge(static_files::router(config.dist.as_deref()))
+        }
+    }
+}
+
+/// Like [`app`], but reports a client that cannot be built.
+pub fn try_app(config: Config) -> Result<Router, reqwest::Error> {
+    let policy = Arc::new(policy::Policy::new(config.allow_hosts.clone()));
+    let resolver = GuardedResolver::new(Arc::clone(&policy), config.resolve_overrides.clone());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .dns_resolver(Arc::new(resolver))
+        .connect_timeout(config.connect_timeout)
+        .build()?;
+    let relay = Arc::new(Relay {
+        policy,
+        client,
+        limit: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
+        origins: config.allow_origins.clone(),
+        idle: config.idle_timeout,
+        connect: config.connect_timeout,
+        max_redirects: config.max_redirects,
+    });
+    let relay_routes = Router::new()
+        .route("/relay", any(proxy::handle))
+        .route("/relay/", any(proxy::handle))
+        .route("/relay/{*target}", any(proxy::handle))
+        .with_state(relay);
+    Ok(Router::new()
+        .route("/healthz", get(healthz))
+        .merge(relay_routes)
+        .merge(static_files::router(config.dist.as_deref())))
+}
+
+async fn healthz() -> impl IntoResponse {
+    Json(serde_json::json!({ "status": "ok" }))
+}

@@ -1,0 +1,250 @@
+//! The relay route: `GET`/`HEAD` `/relay/<absolute upstream URL>` and its `OPTIONS` preflight.
+
+use crate::body::{self, Transfer};
+use crate::cors::{self, AllowOrigin, Decision};
+use crate::error::RelayError;
+use crate::headers;
+use crate::policy::{canonical_host, Hop, Policy};
+use crate::resolve::{self, ResolveError};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use std::error::Error as StdError;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use url::Url;
+
+/// Shared state of the relay route.
+#[derive(Debug)]
+pub struct Relay {
+    pub policy: Arc<Policy>,
+    pub client: reqwest::Client,
+    pub limit: Arc<Semaphore>,
+    pub origins: Vec<AllowOrigin>,
+    pub idle: Duration,
+    pub connect: Duration,
+    pub max_redirects: usize,
+}
+
+/// Entry point for every method on `/relay/...`.
+pub async fn handle(State(relay): State<Arc<Relay>>, request: Request) -> Response {
+    let (parts, _body) = request.into_parts();
+    let decision = cors::decide(&parts.headers, &relay.origins);
+    if let Decision::Refused(origin) = decision {
+        tracing::info!(method = %parts.method, "origin refused");
+        return RelayError::OriginNotAllowed { origin }.into_response();
+    }
+    let mut response = match parts.method {
+        Method::OPTIONS => return preflight(&parts.headers, &decision),
+        Method::GET | Method::HEAD => match relay.forward(&parts.method, &parts.uri, &parts.headers).await
+        {
+            Ok(response) => response,
+            Err(e) => refusal(&parts.method, e),
+        },
+        ref other => refusal(other, RelayError::MethodNotAllowed { method: other.to_string() }),
+    };
+    if let Decision::Allowed(origin) = &decision {
+        cors::apply_actual(response.headers_mut(), origin);
+    }
+    response
+}
+
+fn refusal(method: &Method, e: RelayError) -> Response {
+    // The error's fields hold hosts and addresses only, never header values or query strings.
+    tracing::info!(method = %method, status = e.status().as_u16(), error = %e, detail = %e.body(), "refused");
+    e.into_response()
+}
+
+fn preflight(request: &HeaderMap, decision: &Decision) -> Response {
+    let headers = match decision {
+        Decision::Allowed(origin) => cors::preflight(request, origin),
+        Decision::NoOrigin | Decision::Refused(_) => HeaderMap::new(),
+    };
+    (StatusCode::NO_CONTENT, headers).into_response()
+}
+
+/// The upstream URL in `/relay/<url>`, with the request's query string carried over.
+pub fn parse_target(uri: &Uri) -> Result<Url, RelayError> {
+    let path = uri.path();
+    let rest = path.strip_prefix("/relay").unwrap_or(path);
+    let rest = rest.strip_prefix('/').unwrap_or(rest);
+    if rest.is_empty() {
+        return Err(RelayError::MissingTarget);
+    }
+    let text = match uri.query() {
+        Some(query) => format!("{rest}?{query}"),
+        None => rest.to_owned(),
+    };
+    Url::parse(&text).map_err(|e| RelayError::BadTarget { reason: e.to_string() })
+}
+
+/// Where a redirect response points, if it is one the relay follows.
+fn redirect_target(response: &reqwest::Response, current: &Url) -> Result<Option<Url>, RelayError> {
+    let followed = [301, 302, 303, 307, 308];
+    if !followed.contains(&response.status().as_u16()) {
+        return Ok(None);
+    }
+    let Some(location) = response.headers().get(header::LOCATION) else {
+        return Ok(None);
+    };
+    let bad = |reason: &str| RelayError::BadRedirect { reason: reason.to_owned() };
+    let location = location.to_str().map_err(|_| bad("location is not text"))?;
+    current.join(location).map(Some).map_err(|_| bad("location is not a URL"))
+}
+
+/// Host (canonical) and path, without query, for logs and errors.
+fn describe(url: &Url) -> (String, String) {
+    (canonical_host(url).unwrap_or_default(), url.path().to_owned())
+}
+
+impl Relay {
+    async fn forward(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        incoming: &HeaderMap,
+    ) -> Result<Response, RelayError> {
+        let started = Instant::now();
+        let mut url = parse_target(uri)?;
+        let mut method = method.clone();
+        let mut headers = headers::forward_request(incoming);
+        let mut hop = Hop::Client;
+        let mut redirects = 0;
+        // Checked before taking a permit, so refusals never count against the bound.
+        self.policy.check(&url, hop)?;
+        let permit = Arc::clone(&self.limit).try_acquire_owned().map_err(|_| RelayError::Busy)?;
+        loop {
+            self.policy.check(&url, hop)?;
+            let upstream = self.send(&method, &url, &headers).await?;
+            let Some(next) = redirect_target(&upstream, &url)? else {
+                let (host, path) = describe(&url);
+                let transfer = Transfer {
+                    method: method.to_string(),
+                    host,
+                    path,
+                    status: upstream.status().as_u16(),
+                    started,
+                };
+                return Ok(self.respond(upstream, &method, permit, transfer));
+            };
+            if redirects >= self.max_redirects {
+                return Err(RelayError::TooManyRedirects { max: self.max_redirects });
+            }
+            redirects += 1;
+            let stripped = headers::strip_on_cross_origin(&mut headers, &url, &next);
+            let ((from_host, from_path), (to_host, to_path)) = (describe(&url), describe(&next));
+            tracing::debug!(
+                status = upstream.status().as_u16(), %from_host, %from_path, %to_host, %to_path,
+                credentials_stripped = stripped, "following redirect"
+            );
+            if upstream.status() == StatusCode::SEE_OTHER && method != Method::HEAD {
+                method = Method::GET;
+            }
+            url = next;
+            hop = Hop::Redirect;
+        }
+    }
+
+    async fn send(
+        &self,
+        method: &Method,
+        url: &Url,
+        headers: &HeaderMap,
+    ) -> Result<reqwest::Response, RelayError> {
+        let (host, _) = describe(url);
+        let request = self.client.request(method.clone(), url.clone()).headers(headers.clone());
+        match tokio::time::timeout(self.connect + self.idle, request.send()).await {
+            Err(_) => Err(RelayError::Timeout { host }),
+            Ok(Err(e)) => Err(client_error(&e, host)),
+            Ok(Ok(response)) => Ok(response),
+        }
+    }
+
+    fn respond(
+        &self,
+        upstream: reqwest::Response,
+        method: &Method,
+        permit: tokio::sync::OwnedSemaphorePermit,
+        transfer: Transfer,
+    ) -> Response {
+        let status = upstream.status();
+        let headers = headers::filter_response(upstream.headers());
+        let bodiless = *method == Method::HEAD
+            || status == StatusCode::NO_CONTENT
+            || status == StatusCode::NOT_MODIFIED;
+        let body = if bodiless {
+            transfer.finish(0, "complete");
+            Body::empty()
+        } else {
+            let expected = content_length(&headers);
+            body::relay(upstream.bytes_stream(), expected, self.idle, permit, transfer)
+        };
+        let mut response = Response::new(body);
+        *response.status_mut() = status;
+        *response.headers_mut() = headers;
+        response
+    }
+}
+
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// Maps a client error; the URL (which may hold a presigned query) is never put in the message.
+fn client_error(e: &reqwest::Error, host: String) -> RelayError {
+    match resolve::find(e) {
+        Some(ResolveError::Refused { address, .. }) => {
+            return RelayError::AddressNotAllowed { host, address: *address }
+        }
+        Some(ResolveError::NotFound { .. }) => return RelayError::NotResolved { host },
+        None => {}
+    }
+    if e.is_timeout() {
+        return RelayError::Timeout { host };
+    }
+    let reason = root_cause(e);
+    let reason = if e.is_connect() { format!("connect failed: {reason}") } else { reason };
+    RelayError::Upstream { host, reason }
+}
+
+/// The innermost error message (an OS or protocol error; reqwest's own message names the URL).
+fn root_cause(e: &(dyn StdError + 'static)) -> String {
+    let mut current = e;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    current.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets() {
+        let cases: &[(&str, Result<&str, &str>)] = &[
+            (
+                "/relay/https://registry-1.docker.io/v2/library/alpine/manifests/latest",
+                Ok("https://registry-1.docker.io/v2/library/alpine/manifests/latest"),
+            ),
+            (
+                "/relay/https://auth.docker.io/token?service=registry.docker.io&scope=repository:library/alpine:pull",
+                Ok("https://auth.docker.io/token?service=registry.docker.io&scope=repository:library/alpine:pull"),
+            ),
+            ("/relay/http://127.0.0.1:5000/v2/", Ok("http://127.0.0.1:5000/v2/")),
+            ("/relay/http://2130706433/", Ok("http://127.0.0.1/")),
+            ("/relay/https://registry-1.docker.io@10.0.0.1/", Ok("https://registry-1.docker.io@10.0.0.1/")),
+            ("/relay/", Err("missing target url")),
+            ("/relay", Err("missing target url")),
+            ("/relay/not%20a%20url", Err("bad target url")),
+            ("/relay/registry-1.docker.io/v2/", Err("bad target url")),
+        ];
+        for (uri, expected) in cases {
+            let got = parse_target(&uri.parse::<Uri>().unwrap());
+            let got = got.map(|u| u.to_string()).map_err(|e| e.to_string());
+            assert_eq!(got, expected.map(str::to_owned).map_err(str::to_owned), "{uri}");
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! The list of downloads: progress, cancel, the verified sha256, the `sha256sum` line and the
+//! **Expected digest** comparison.
+
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use crate::state::{Download, DownloadId, DownloadStatus, ExpectedCheck};
+use crate::view::{human_bytes, human_duration};
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub downloads: std::collections::BTreeMap<DownloadId, Download>,
+    pub on_cancel: Callback<DownloadId>,
+    pub on_copy: Callback<String>,
+    pub on_expected: Callback<(DownloadId, String)>,
+    pub on_clear: Callback<()>,
+}
+
+#[function_component(Downloads)]
+pub fn downloads(props: &Props) -> Html {
+    if props.downloads.is_empty() {
+        return html! {};
+    }
+    let items = props.downloads.iter().rev().map(|(id, d)| item(props, *id, d));
+    let on_clear = props.on_clear.reform(|_| ());
+    html! {
+        <section class="panel" data-view="downloads">
+            <h2>{ "Downloads" }</h2>
+            { for items }
+            <button class="small" onclick={on_clear}>{ "Clear finished" }</button>
+        </section>
+    }
+}
+
+fn item(props: &Props, id: DownloadId, d: &Download) -> Html {
+    let status = match &d.status {
+        DownloadStatus::Running { bytes, rate, note } => running(props, id, d, *bytes, *rate, note),
+        DownloadStatus::Saved => saved(props, id, d),
+        DownloadStatus::Failed { message, actual } => html! {
+            <div data-state="failed">
+                <p class="bad-text" role="alert">{ message }</p>
+                <p class="hint">{ "Expected " }<span class="digest" data-expected="">{ d.digest.to_string() }</span></p>
+                if let Some(actual) = actual {
+                    <p class="hint">{ "Received " }<span class="digest bad-text" data-actual="">{ actual.to_string() }</span></p>
+                }
+                <p class="hint">{ "Nothing was saved." }</p>
+            </div>
+        },
+        DownloadStatus::Cancelled => html! { <p class="hint" data-state="cancelled">{ "Cancelled; nothing was saved." }</p> },
+    };
+    html! {
+        <div class="download" data-download={d.digest.to_string()} data-file-name={d.file_name.clone()}>
+            <div class="row"><span class="name">{ &d.file_name }</span>
+                <span class="hint">{ human_bytes(d.size) }</span></div>
+            { status }
+        </div>
+    }
+}
+
+fn running(props: &Props, id: DownloadId, d: &Download, bytes: u64, rate: Option<f64>, note: &Option<String>) -> Html {
+    let percent = if d.size == 0 { 100.0 } else { bytes as f64 * 100.0 / d.size as f64 };
+    let speed = rate.map(|r| format!("{}/s", human_bytes(r as u64))).unwrap_or_default();
+    let left = rate
+        .filter(|r| *r > 0.0)
+        .map(|r| format!("{} left", human_duration(d.size.saturating_sub(bytes) as f64 / r)))
+        .unwrap_or_default();
+    let onclick = props.on_cancel.reform(move |_| id);
+    html! {
+        <div data-state="running">
+            <progress max="100" value={format!("{percent:.1}")}></progress>
+            <div class="row hint">
+                <span>{ format!("{} of {} ({percent:.1}%)", human_bytes(bytes), human_bytes(d.size)) }</span>
+                <span>{ speed }</span><span>{ left }</span>
+                if let Some(note) = note { <span class="bad-text" data-note="">{ note }</span> }
+                <button class="small" {onclick}>{ "Cancel" }</button>
+            </div>
+        </div>
+    }
+}
+
+fn saved(props: &Props, id: DownloadId, d: &Download) -> Html {
+    let line = d.sha256sum_line();
+    let copy = props.on_copy.reform(move |_| line.clone());
+    let oninput = props.on_expected.reform(move |e: InputEvent| {
+        let input: HtmlInputElement = e.target_unchecked_into();
+        (id, input.value())
+    });
+    let check = match d.expected_check() {
+        ExpectedCheck::Nothing => html! {},
+        ExpectedCheck::Matches => html! { <span class="badge ok" data-expected-check="match">{ "matches" }</span> },
+        ExpectedCheck::Differs => html! { <span class="badge bad" data-expected-check="differs">{ "DIFFERS" }</span> },
+        ExpectedCheck::Invalid(e) => html! { <span class="bad-text" data-expected-check="invalid">{ e }</span> },
+    };
+    let field = format!("expected-{id}");
+    html! {
+        <div data-state="saved">
+            <p><span class="badge ok">{ "verified" }</span>{ " sha256 " }
+                <span class="digest" data-verified={d.digest.to_string()}>{ d.digest.hex() }</span></p>
+            <div class="row">
+                <button class="small" onclick={copy}>{ "Copy sha256sum line" }</button>
+                <label for={field.clone()}>{ "Expected digest" }</label>
+                <input id={field} class="mono" placeholder="sha256:… from elsewhere" {oninput}
+                    value={d.expected_input.clone()} />
+                { check }
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,46 @@
+//! The platforms of an index; attestation entries are marked, not offered.
+
+use wharf_oci::Digest;
+use yew::prelude::*;
+
+use crate::view::{human_bytes, PlatformRow};
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub rows: Vec<PlatformRow>,
+    pub on_choose: Callback<Digest>,
+}
+
+#[function_component(PlatformTable)]
+pub fn platform_table(props: &Props) -> Html {
+    let rows = props.rows.iter().map(|row| {
+        let digest = row.digest.clone();
+        let onclick = props.on_choose.reform(move |_| digest.clone());
+        let choose = if row.attestation {
+            html! { <span class="badge">{ "attestation" }</span> }
+        } else {
+            html! { <button class="small" {onclick}>{ "Choose" }</button> }
+        };
+        html! {
+            <tr data-platform={row.platform.clone()} class={classes!(row.attestation.then_some("muted"))}>
+                <td><code>{ &row.platform }</code></td>
+                <td>{ row.os_version.clone().unwrap_or_default() }</td>
+                <td class="num">{ human_bytes(row.size) }</td>
+                <td class="digest opt">{ row.digest.to_string() }</td>
+                <td>{ choose }</td>
+            </tr>
+        }
+    });
+    html! {
+        <section class="panel">
+            <h2>{ "Platforms" }</h2>
+            <div class="table-wrap"><table>
+                <thead><tr>
+                    <th>{ "Platform" }</th><th>{ "OS version" }</th><th class="num">{ "Manifest size" }</th>
+                    <th class="opt">{ "Digest" }</th><th></th>
+                </tr></thead>
+                <tbody>{ for rows }</tbody>
+            </table></div>
+        </section>
+    }
+}

@@ -1,0 +1,184 @@
+//! Messages between the page and the download worker.
+//!
+//! They travel as JSON strings through `postMessage` (small, and the same code is tested
+//! natively). Commands go page -> worker, events come back; every event names its job.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use wharf_oci::auth::{Credentials, Secret};
+use wharf_oci::{Digest, Reference};
+
+use crate::net::{IoError, RelayTemplate};
+
+/// Chosen by the page; unique among the jobs of one worker.
+pub type JobId = u64;
+
+/// Page -> worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "snake_case")]
+pub enum Command {
+    Start(StartDownload),
+    Cancel { id: JobId },
+}
+
+/// Download one blob, verify it, stage it in OPFS.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StartDownload {
+    pub id: JobId,
+    /// The image the blob belongs to (registry and repository are what matter).
+    pub reference: Reference,
+    /// The descriptor: digest and size.
+    pub digest: Digest,
+    pub size: u64,
+    /// The name the file gets when it is saved (carried back in [`DownloadEvent::Verified`]).
+    pub file_name: String,
+    pub relay: RelayTemplate,
+    /// For the reference's registry only.
+    pub credentials: Option<WireCredentials>,
+}
+
+/// Worker -> page, about one job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum DownloadEvent {
+    /// `bytes` of `total` are verified so far (staged bytes re-hashed on resume count too).
+    Progress { id: JobId, bytes: u64, total: u64 },
+    /// Attempt `attempt` failed for `reason`; the next starts in `after_ms`.
+    Retrying {
+        id: JobId,
+        attempt: u32,
+        after_ms: u64,
+        reason: String,
+    },
+    /// Size and digest matched; the bytes are in the staging folder under `staged_name`, ready
+    /// for [`save_verified`](super::save_verified).
+    Verified {
+        id: JobId,
+        digest: Digest,
+        size: u64,
+        staged_name: String,
+        file_name: String,
+    },
+    /// Nothing was saved. A digest mismatch carries both digests
+    /// ([`IoError::DigestMismatch`]).
+    Failed { id: JobId, error: IoError },
+    /// Stopped on request; the staged bytes are removed.
+    Cancelled { id: JobId },
+}
+
+impl DownloadEvent {
+    pub fn id(&self) -> JobId {
+        match self {
+            DownloadEvent::Progress { id, .. }
+            | DownloadEvent::Retrying { id, .. }
+            | DownloadEvent::Verified { id, .. }
+            | DownloadEvent::Failed { id, .. }
+            | DownloadEvent::Cancelled { id } => *id,
+        }
+    }
+
+    /// True for the last event of a job.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            DownloadEvent::Verified { .. }
+                | DownloadEvent::Failed { .. }
+                | DownloadEvent::Cancelled { .. }
+        )
+    }
+}
+
+/// Everything the worker posts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum WorkerMessage {
+    /// The worker's Wasm is initialised and listening.
+    Ready,
+    Event { event: DownloadEvent },
+    /// The worker panicked; every job in it is lost.
+    Crashed { message: String },
+}
+
+/// Credentials as they cross to the worker (the secret is in the JSON, which stays in memory;
+/// `Debug` prints `***`).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum WireCredentials {
+    UserPassword { username: String, password: String },
+    Token { token: String },
+}
+
+impl fmt::Debug for WireCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WireCredentials::UserPassword { username, .. } => f
+                .debug_struct("UserPassword")
+                .field("username", username)
+                .field("password", &"***")
+                .finish(),
+            WireCredentials::Token { .. } => f.debug_struct("Token").field("token", &"***").finish(),
+        }
+    }
+}
+
+impl From<&Credentials> for WireCredentials {
+    fn from(c: &Credentials) -> Self {
+        match c {
+            Credentials::UserPassword { username, password } => WireCredentials::UserPassword {
+                username: username.clone(),
+                password: password.expose().to_owned(),
+            },
+            Credentials::Token(token) => WireCredentials::Token {
+                token: token.expose().to_owned(),
+            },
+        }
+    }
+}
+
+impl TryFrom<&WireCredentials> for Credentials {
+    type Error = IoError;
+
+    fn try_from(c: &WireCredentials) -> Result<Self, IoError> {
+        let checked = match c {
+            WireCredentials::UserPassword { username, password } => {
+                Credentials::user_password(username.as_str(), Secret::new(password.as_str()))
+            }
+            WireCredentials::Token { token } => Credentials::token(Secret::new(token.as_str())),
+        };
+        checked.map_err(IoError::from)
+    }
+}
+
+impl Command {
+    pub fn to_json(&self) -> String {
+        // Serializing these plain types cannot fail (no maps with non-string keys).
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn from_json(json: &str) -> Result<Self, IoError> {
+        serde_json::from_str(json).map_err(|e| IoError::Browser {
+            message: format!("bad message to the download worker: {e}"),
+        })
+    }
+}
+
+impl WorkerMessage {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn from_json(json: &str) -> Result<Self, IoError> {
+        serde_json::from_str(json).map_err(|e| IoError::Browser {
+            message: format!("bad message from the download worker: {e}"),
+        })
+    }
+}
+
+/// The staging file name of a blob: `sha256-<hex>.part`.
+pub fn staged_name(digest: &Digest) -> String {
+    format!("{}-{}.part", digest.algorithm(), digest.hex())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,3 @@
+//! Effects: each `use_*` hook wraps one kind of browser IO and dispatches plain values.
+
+pub mod use_url_state;

@@ -1,0 +1,249 @@
+//! The page's state and its pure reducer.
+//!
+//! Every change of what the page shows goes through [`State::apply`] with an [`Action`]; effects
+//! (fetches, the download worker, the address bar) live in `hooks/` and only dispatch actions.
+//! That keeps this file testable natively, without a browser.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use wharf_oci::{Digest, Reference};
+
+use crate::view::{Looked, Problem, TagPage};
+
+/// Identifies one download (or archive export) in the list.
+pub type DownloadId = u32;
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct State {
+    /// What the user has typed into the reference field.
+    pub input: String,
+    pub view: View,
+    /// Downloads, newest last.
+    pub downloads: BTreeMap<DownloadId, Download>,
+    pub next_download: DownloadId,
+    /// A message about the last failed request, shown above the view.
+    pub error: Option<Rc<Problem>>,
+    /// An input error (bad reference) shown under the field.
+    pub input_error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum View {
+    #[default]
+    Start,
+    Loading { reference: Reference },
+    Looked(Rc<Looked>),
+    Tags(Rc<TagsView>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TagsView {
+    pub reference: Reference,
+    pub tags: Vec<String>,
+    /// Whether a further page exists, and whether it is being loaded.
+    pub more: Option<TagPage>,
+    pub loading: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Download {
+    pub file_name: String,
+    pub digest: Digest,
+    pub size: u64,
+    pub status: DownloadStatus,
+    /// What the user pasted as the digest they expect (compared with the verified one).
+    pub expected_input: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DownloadStatus {
+    Running {
+        bytes: u64,
+        /// Bytes per second over the recent past, when known.
+        rate: Option<f64>,
+        note: Option<String>,
+    },
+    Saved,
+    Failed { message: String, actual: Option<Digest> },
+    Cancelled,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Input(String),
+    InputError(String),
+    Loading(Reference),
+    Looked(Rc<Looked>),
+    Failed(Rc<Problem>),
+    DismissError,
+    TagsStarted(Reference),
+    TagsLoaded { tags: Vec<String>, more: Option<TagPage> },
+    TagsLoadingMore,
+    DownloadStarted { file_name: String, digest: Digest, size: u64 },
+    Progress { id: DownloadId, bytes: u64, rate: Option<f64>, note: Option<String> },
+    Saved { id: DownloadId },
+    DownloadFailed { id: DownloadId, message: String, actual: Option<Digest> },
+    Cancelled { id: DownloadId },
+    ExpectedDigest { id: DownloadId, text: String },
+    ClearFinished,
+}
+
+impl State {
+    /// The id the next `DownloadStarted` will get.
+    pub fn upcoming_download(&self) -> DownloadId {
+        self.next_download
+    }
+
+    pub fn apply(mut self, action: Action) -> Self {
+        match action {
+            Action::Input(text) => {
+                self.input = text;
+                self.input_error = None;
+            }
+            Action::InputError(message) => self.input_error = Some(message),
+            Action::Loading(reference) => {
+                self.input = reference.to_string();
+                self.input_error = None;
+                self.error = None;
+                self.view = View::Loading { reference };
+            }
+            Action::Looked(looked) => {
+                self.error = None;
+                self.view = View::Looked(looked);
+            }
+            Action::Failed(error) => {
+                if matches!(self.view, View::Loading { .. }) {
+                    self.view = View::Start;
+                }
+                if let View::Tags(tags) = &mut self.view {
+                    Rc::make_mut(tags).loading = false;
+                }
+                self.error = Some(error);
+            }
+            Action::DismissError => self.error = None,
+            other => self = self.apply_tags(other),
+        }
+        self
+    }
+
+    fn apply_tags(mut self, action: Action) -> Self {
+        match action {
+            Action::TagsStarted(reference) => {
+                self.error = None;
+                self.view = View::Tags(Rc::new(TagsView {
+                    reference,
+                    tags: Vec::new(),
+                    more: None,
+                    loading: true,
+                }));
+            }
+            Action::TagsLoaded { tags, more } => {
+                if let View::Tags(view) = &mut self.view {
+                    let view = Rc::make_mut(view);
+                    view.tags.extend(tags);
+                    view.more = more;
+                    view.loading = false;
+                }
+            }
+            Action::TagsLoadingMore => {
+                if let View::Tags(view) = &mut self.view {
+                    Rc::make_mut(view).loading = true;
+                }
+            }
+            other => self = self.apply_download(other),
+        }
+        self
+    }
+
+    fn apply_download(mut self, action: Action) -> Self {
+        match action {
+            Action::DownloadStarted { file_name, digest, size } => {
+                let id = self.next_download;
+                self.next_download += 1;
+                let status = DownloadStatus::Running { bytes: 0, rate: None, note: None };
+                let expected_input = String::new();
+                let download = Download { file_name, digest, size, status, expected_input };
+                self.downloads.insert(id, download);
+            }
+            Action::Progress { id, bytes, rate, note } => {
+                self.update(id, |d| d.status = DownloadStatus::Running { bytes, rate, note });
+            }
+            Action::Saved { id } => self.update(id, |d| d.status = DownloadStatus::Saved),
+            Action::DownloadFailed { id, message, actual } => {
+                self.update(id, |d| d.status = DownloadStatus::Failed { message, actual });
+            }
+            Action::Cancelled { id } => self.update(id, |d| d.status = DownloadStatus::Cancelled),
+            Action::ExpectedDigest { id, text } => self.update(id, |d| d.expected_input = text),
+            Action::ClearFinished => self
+                .downloads
+                .retain(|_, d| matches!(d.status, DownloadStatus::Running { .. })),
+            _ => {}
+        }
+        self
+    }
+
+    fn update(&mut self, id: DownloadId, f: impl FnOnce(&mut Download)) {
+        if let Some(download) = self.downloads.get_mut(&id) {
+            // A late progress event must not turn a finished download back into a running one.
+            let finished = !matches!(download.status, DownloadStatus::Running { .. });
+            let before = download.status.clone();
+            f(download);
+            if finished && matches!(download.status, DownloadStatus::Running { .. }) {
+                download.status = before;
+            }
+        }
+    }
+
+    /// Whether a download of this digest is running now (a second click does not start another).
+    pub fn is_downloading(&self, digest: &Digest) -> bool {
+        self.downloads
+            .values()
+            .any(|d| &d.digest == digest && matches!(d.status, DownloadStatus::Running { .. }))
+    }
+}
+
+impl Download {
+    /// The comparison with the digest the user pasted, once the file verified.
+    pub fn expected_check(&self) -> ExpectedCheck {
+        let text = self.expected_input.trim();
+        if text.is_empty() || self.status != DownloadStatus::Saved {
+            return ExpectedCheck::Nothing;
+        }
+        let text = text.to_ascii_lowercase();
+        let candidate = if text.contains(':') {
+            text
+        } else {
+            format!("sha256:{text}")
+        };
+        match candidate.parse::<Digest>() {
+            Ok(d) if d == self.digest => ExpectedCheck::Matches,
+            Ok(_) => ExpectedCheck::Differs,
+            Err(e) => ExpectedCheck::Invalid(e.to_string()),
+        }
+    }
+
+    /// The line `sha256sum -c` accepts: `<hex>  <file name>`.
+    pub fn sha256sum_line(&self) -> String {
+        format!("{}  {}", self.digest.hex(), self.file_name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExpectedCheck {
+    Nothing,
+    Matches,
+    Differs,
+    Invalid(String),
+}
+
+impl yew::Reducible for State {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        Rc::new((*self).clone().apply(action))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,111 @@
+use super::*;
+use crate::view::Remedy;
+
+fn digest(byte: u8) -> Digest {
+    Digest::sha256_of(&[byte])
+}
+
+fn started(state: State, name: &str, d: &Digest) -> State {
+    state.apply(Action::DownloadStarted { file_name: name.into(), digest: d.clone(), size: 10 })
+}
+
+fn problem() -> Rc<Problem> {
+    Rc::new(Problem { title: "t".into(), detail: "d".into(), remedy: Remedy::Tags })
+}
+
+#[test]
+fn downloads_get_increasing_ids_and_progress() {
+    let a = digest(1);
+    let s = started(State::default(), "a.tar.gz", &a);
+    let s = started(s, "b.tar.gz", &digest(2));
+    assert_eq!(s.downloads.keys().copied().collect::<Vec<_>>(), vec![0, 1]);
+    assert!(s.is_downloading(&a));
+    let s = s.apply(Action::Progress { id: 0, bytes: 5, rate: Some(1.0), note: None });
+    assert!(matches!(s.downloads[&0].status, DownloadStatus::Running { bytes: 5, .. }));
+    let s = s.apply(Action::Saved { id: 0 });
+    assert_eq!(s.downloads[&0].status, DownloadStatus::Saved);
+    assert!(!s.is_downloading(&a));
+}
+
+#[test]
+fn late_progress_does_not_revive_finished_download() {
+    let s = started(State::default(), "a", &digest(1)).apply(Action::Saved { id: 0 });
+    let s = s.apply(Action::Progress { id: 0, bytes: 3, rate: None, note: None });
+    assert_eq!(s.downloads[&0].status, DownloadStatus::Saved);
+    let s = s.apply(Action::Cancelled { id: 0 });
+    assert_eq!(s.downloads[&0].status, DownloadStatus::Cancelled);
+}
+
+#[test]
+fn unknown_download_ids_are_ignored() {
+    let s = State::default().apply(Action::Saved { id: 7 });
+    assert!(s.downloads.is_empty());
+}
+
+#[test]
+fn failure_leaves_loading_and_keeps_input() {
+    let r: Reference = "alpine".parse().unwrap();
+    let s = State::default().apply(Action::Loading(r));
+    assert!(matches!(s.view, View::Loading { .. }));
+    assert_eq!(s.input, "docker.io/library/alpine:latest");
+    let s = s.apply(Action::Failed(problem()));
+    assert_eq!(s.view, View::Start);
+    assert_eq!(s.input, "docker.io/library/alpine:latest");
+    assert!(s.error.is_some());
+    assert!(s.apply(Action::DismissError).error.is_none());
+}
+
+#[test]
+fn tags_accumulate_over_pages() {
+    let r: Reference = "alpine".parse().unwrap();
+    let s = State::default().apply(Action::TagsStarted(r));
+    let more = Some(TagPage { last: "b".into() });
+    let s = s.apply(Action::TagsLoaded { tags: vec!["a".into(), "b".into()], more });
+    let s = s.apply(Action::TagsLoadingMore);
+    let s = s.apply(Action::TagsLoaded { tags: vec!["c".into()], more: None });
+    let View::Tags(view) = &s.view else { panic!("not tags: {:?}", s.view) };
+    assert_eq!(view.tags, ["a", "b", "c"]);
+    assert_eq!(view.more, None);
+    assert!(!view.loading);
+}
+
+#[test]
+fn expected_digest_comparison() {
+    let d = digest(9);
+    let s = started(State::default(), "f", &d).apply(Action::Saved { id: 0 });
+    let check = |s: &State, text: &str| {
+        let s = s.clone().apply(Action::ExpectedDigest { id: 0, text: text.into() });
+        s.downloads[&0].expected_check()
+    };
+    assert_eq!(check(&s, ""), ExpectedCheck::Nothing);
+    assert_eq!(check(&s, &d.to_string()), ExpectedCheck::Matches);
+    assert_eq!(check(&s, &format!("  {}  ", d.hex().to_uppercase())), ExpectedCheck::Matches);
+    assert_eq!(check(&s, &digest(8).to_string()), ExpectedCheck::Differs);
+    assert!(matches!(check(&s, "sha256:xyz"), ExpectedCheck::Invalid(_)));
+}
+
+#[test]
+fn expected_digest_waits_for_verification() {
+    let d = digest(9);
+    let s = started(State::default(), "f", &d)
+        .apply(Action::ExpectedDigest { id: 0, text: d.to_string() });
+    assert_eq!(s.downloads[&0].expected_check(), ExpectedCheck::Nothing);
+}
+
+#[test]
+fn sha256sum_line_has_two_spaces() {
+    let d = digest(1);
+    let s = started(State::default(), "vim--9.0.1900.big_sur.bottle.tar.gz", &d);
+    assert_eq!(
+        s.downloads[&0].sha256sum_line(),
+        format!("{}  vim--9.0.1900.big_sur.bottle.tar.gz", d.hex())
+    );
+}
+
+#[test]
+fn clear_finished_keeps_running() {
+    let s = started(State::default(), "a", &digest(1));
+    let s = started(s, "b", &digest(2)).apply(Action::Saved { id: 1 });
+    let s = s.apply(Action::ClearFinished);
+    assert_eq!(s.downloads.keys().copied().collect::<Vec<_>>(), vec![0]);
+}

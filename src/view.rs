@@ -1,0 +1,194 @@
+//! What the page shows about a looked-up reference: plain values built from `wharf-oci`'s
+//! documents once, at the boundary, so that components only render.
+
+use wharf_oci::{Digest, Reference};
+
+/// The result of looking up a reference.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Looked {
+    /// The reference as looked up (for an index entry: pinned to the entry's digest).
+    pub reference: Reference,
+    /// The digest of the document the registry served.
+    pub digest: Digest,
+    pub media_type: String,
+    /// Every document fetched for this view, for the raw JSON panel.
+    pub raw: Vec<RawDoc>,
+    pub kind: LookedKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawDoc {
+    pub title: String,
+    pub json: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LookedKind {
+    /// A multi-platform index.
+    Platforms(Vec<PlatformRow>),
+    /// A Homebrew bottle index.
+    Bottles(Vec<BottleRow>),
+    /// One image (or artifact) manifest.
+    Image(Box<ImageView>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlatformRow {
+    pub digest: Digest,
+    /// `os/arch[/variant]`, or `unknown/unknown` for attestations.
+    pub platform: String,
+    pub os_version: Option<String>,
+    pub media_type: String,
+    pub size: u64,
+    /// Attestation manifests are shown but never offered as a platform.
+    pub attestation: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BottleRow {
+    /// `big_sur`, `arm64_sonoma`, `x86_64_linux`…
+    pub tag: String,
+    /// "macOS Big Sur (11)" or "Linux".
+    pub system: String,
+    pub cpu: String,
+    /// The bottle blob itself (what brew downloads).
+    pub blob: Digest,
+    pub size: Option<u64>,
+    /// The per-bottle manifest the index entry points at.
+    pub manifest: Digest,
+    /// `vim--9.0.1900.big_sur.bottle.tar.gz`
+    pub file_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageView {
+    /// The platform chosen in an index, if this manifest was reached through one.
+    pub platform: Option<String>,
+    pub config: Option<ConfigSummary>,
+    pub config_blob: Option<Blob>,
+    pub layers: Vec<Blob>,
+    /// For schema 1 images: the parallel `fsLayers`/`history` entries, bottom first.
+    pub schema1: Vec<Schema1Row>,
+    /// `artifactType` or a non-image config media type.
+    pub artifact_type: Option<String>,
+    /// Suggested file name stem for a whole-image archive.
+    pub archive_stem: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Blob {
+    pub digest: Digest,
+    pub media_type: String,
+    /// Unknown for schema 1 layers until the registry says (HEAD).
+    pub size: Option<u64>,
+    /// Foreign layers name where they live.
+    pub urls: Vec<String>,
+    pub file_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ConfigSummary {
+    pub os_arch: String,
+    pub created: Option<String>,
+    pub entrypoint: Vec<String>,
+    pub cmd: Vec<String>,
+    pub env: Vec<String>,
+    pub labels: Vec<(String, String)>,
+    pub working_dir: Option<String>,
+    pub history: Vec<HistoryRow>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryRow {
+    pub created: Option<String>,
+    pub created_by: String,
+    pub empty_layer: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schema1Row {
+    pub id: String,
+    pub blob: Digest,
+    pub created: Option<String>,
+    pub command: String,
+    pub empty: bool,
+}
+
+/// A failure, said for people: what happened, and what they can do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub title: String,
+    pub detail: String,
+    pub remedy: Remedy,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Remedy {
+    Nothing,
+    /// The registry wants credentials (or others): open the credentials form for this host.
+    Credentials { host: String },
+    /// The name or tag is unknown: the Tags view may help.
+    Tags,
+    /// The relay looks unreachable or misconfigured.
+    RelaySettings,
+    /// Rate limited: try again later.
+    Wait { seconds: Option<u64> },
+}
+
+/// Where the next page of tags comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagPage {
+    pub last: String,
+}
+
+/// Formats a byte count for people: `13.0 MiB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// Formats a duration in seconds: `42 s`, `3 min 5 s`, `1 h 2 min`.
+pub fn human_duration(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=3599 => format!("{} min {} s", s / 60, s % 60),
+        _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_table() {
+        for (n, want) in [
+            (0, "0 B"),
+            (1023, "1023 B"),
+            (1024, "1.0 KiB"),
+            (13_598_246, "13.0 MiB"),
+            (1 << 30, "1.0 GiB"),
+            (10 * (1u64 << 30) + (1 << 29), "10.5 GiB"),
+        ] {
+            assert_eq!(human_bytes(n), want, "{n}");
+        }
+    }
+
+    #[test]
+    fn durations_table() {
+        for (s, want) in [(0.2, "0 s"), (59.4, "59 s"), (185.0, "3 min 5 s"), (3720.0, "1 h 2 min")] {
+            assert_eq!(human_duration(s), want, "{s}");
+        }
+    }
+}
