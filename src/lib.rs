@@ -10,3 +10,6 @@ pub mod state;
 pub mod view;
 pub mod hooks;
 pub mod panic_hook;
+pub mod lookup;
+pub mod problem;
+pub mod app;

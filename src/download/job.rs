@@ -116,73 +116,106 @@ pub async fn run_download(
     cancel: &CancelToken,
     emit: &mut dyn FnMut(DownloadEvent),
 ) -> DownloadEvent {
-    let id = job.id;
-    let name = staged_name(&job.digest);
-    let staging = match Staging::open().await {
-        Ok(s) => s,
-        Err(error) => return DownloadEvent::Failed { id, error },
-    };
-    let outcome = match staging.open_sync(&name).await {
-        Ok(mut file) => {
-            let result = stage(job, client, cancel, &mut file, emit).await;
-            let closed = file.close();
-            result.and_then(|v| closed.map(|()| v))
-        }
-        Err(error) => Err(error),
-    };
-    match outcome {
-        Ok(verified) => DownloadEvent::Verified {
-            id,
-            digest: verified.digest,
-            size: verified.size,
-            staged_name: name,
-            file_name: job.file_name.clone(),
-        },
-        Err(error) => {
-            if !error.keeps_staged_bytes() {
-                // Best effort: a file that cannot be removed now is replaced by the next run.
-                let _ = staging.remove(&name).await;
-            }
-            match error {
-                IoError::Cancelled => DownloadEvent::Cancelled { id },
-                error => DownloadEvent::Failed { id, error },
-            }
-        }
-    }
-}
-
-async fn stage(
-    job: &StartDownload,
-    client: &RegistryClient,
-    cancel: &CancelToken,
-    file: &mut SyncFile,
-    emit: &mut dyn FnMut(DownloadEvent),
-) -> Result<wharf_oci::Verified, IoError> {
-    let mut buffer = ChunkBuffer::new(crate::net::body::DEFAULT_CHUNK);
-    let mut observer = EventObserver::new(job.id, job.size, emit);
-    let verifier = resume_verifier(file, &job.digest, job.size, &mut buffer, &mut observer)?;
-    let resumed = verifier.bytes_seen() > 0;
     let source = RegistryBlob {
         client,
         reference: &job.reference,
         digest: &job.digest,
         cancel,
     };
-    let mut engine = Engine {
-        buffer: &mut buffer,
+    let blob = BlobJob {
+        id: job.id,
+        digest: &job.digest,
+        size: job.size,
+        file_name: &job.file_name,
         policy: RetryPolicy::default(),
-        cancel,
     };
-    let first = fetch_blob(&mut engine, &source, verifier, file, &mut observer).await;
-    match first {
-        // Staged bytes from an earlier run may be what failed: start over once, from nothing.
-        Err(IoError::DigestMismatch { .. } | IoError::SizeMismatch { .. }) if resumed => {
-            observer.retrying(1, 0, "the staged bytes did not verify; downloading from the start");
-            file.truncate(0)?;
-            observer.progress(0);
-            let fresh = Verifier::new(job.digest.clone(), job.size);
-            fetch_blob(&mut engine, &source, fresh, file, &mut observer).await
+    blob.run(&source, cancel, emit).await
+}
+
+/// One blob to stage under its digest, from any [`BlobSource`].
+#[derive(Debug, Clone)]
+pub struct BlobJob<'a> {
+    pub id: JobId,
+    pub digest: &'a Digest,
+    pub size: u64,
+    pub file_name: &'a str,
+    pub policy: RetryPolicy,
+}
+
+impl BlobJob<'_> {
+    /// Stages, verifies and cleans up; returns the final event.
+    pub async fn run<S: BlobSource>(
+        &self,
+        source: &S,
+        cancel: &CancelToken,
+        emit: &mut dyn FnMut(DownloadEvent),
+    ) -> DownloadEvent {
+        let id = self.id;
+        let name = staged_name(self.digest);
+        let staging = match Staging::open().await {
+            Ok(s) => s,
+            Err(error) => return DownloadEvent::Failed { id, error },
+        };
+        let outcome = match staging.open_sync(&name).await {
+            Ok(mut file) => {
+                let result = self.stage(source, cancel, &mut file, emit).await;
+                let closed = file.close();
+                result.and_then(|v| closed.map(|()| v))
+            }
+            Err(error) => Err(error),
+        };
+        match outcome {
+            Ok(verified) => DownloadEvent::Verified {
+                id,
+                digest: verified.digest,
+                size: verified.size,
+                staged_name: name,
+                file_name: self.file_name.to_owned(),
+            },
+            Err(error) => {
+                if !error.keeps_staged_bytes() {
+                    // Best effort: a file that cannot be removed now is replaced by the next run.
+                    let _ = staging.remove(&name).await;
+                }
+                match error {
+                    IoError::Cancelled => DownloadEvent::Cancelled { id },
+                    error => DownloadEvent::Failed { id, error },
+                }
+            }
         }
-        other => other,
+    }
+
+    async fn stage<S: BlobSource>(
+        &self,
+        source: &S,
+        cancel: &CancelToken,
+        file: &mut SyncFile,
+        emit: &mut dyn FnMut(DownloadEvent),
+    ) -> Result<wharf_oci::Verified, IoError> {
+        let mut buffer = ChunkBuffer::new(crate::net::body::DEFAULT_CHUNK);
+        let mut observer = EventObserver::new(self.id, self.size, emit);
+        let verifier = resume_verifier(file, self.digest, self.size, &mut buffer, &mut observer)?;
+        let resumed = verifier.bytes_seen() > 0;
+        let mut engine = Engine {
+            buffer: &mut buffer,
+            policy: self.policy,
+            cancel,
+        };
+        let first = fetch_blob(&mut engine, source, verifier, file, &mut observer).await;
+        match first {
+            // Staged bytes from an earlier run may be what failed: start over once, from nothing.
+            Err(IoError::DigestMismatch { .. } | IoError::SizeMismatch { .. }) if resumed => {
+                observer.retrying(
+                    1,
+                    0,
+                    "the staged bytes did not verify; downloading from the start",
+                );
+                file.truncate(0)?;
+                observer.progress(0);
+                let fresh = Verifier::new(self.digest.clone(), self.size);
+                fetch_blob(&mut engine, source, fresh, file, &mut observer).await
+            }
+            other => other,
+        }
     }
 }

@@ -18,7 +18,6 @@ async fn assert_refused(relay: &InProcess, targets: &[String]) {
         let response = http.get(relay.relay_url(target)).send().await.expect("relay answers");
         let status = response.status().as_u16();
         let body: serde_json::Value = response.json().await.expect("JSON refusal");
-        eprintln!("{target} -> {status} {body}");
         assert_eq!(status, 403, "{target}: {body}");
         let error = body["error"].as_str().unwrap_or_default();
         assert!(error.ends_with("not allowed"), "{target}: {body}");

@@ -14,7 +14,13 @@ use crate::tarball::gzip_tar;
 
 /// The bottle tags of [`Registry::push_default_bottles`]: two arm64 macOS entries (tahoe and
 /// sonoma), an Intel sonoma, big_sur and a Linux one.
-pub const DEFAULT_BOTTLE_TAGS: &[&str] = &["arm64_tahoe", "arm64_sonoma", "sonoma", "big_sur", "x86_64_linux"];
+pub const DEFAULT_BOTTLE_TAGS: &[&str] = &[
+    "arm64_tahoe",
+    "arm64_sonoma",
+    "sonoma",
+    "big_sur",
+    "x86_64_linux",
+];
 
 /// One pushed bottle.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,17 +82,27 @@ pub fn bottle_platform(tag: &str) -> Option<(SeedPlatform, Option<String>)> {
         "mojave" => "macOS 10.14",
         _ => return None,
     };
-    Some((SeedPlatform::new("darwin", arch, None), Some(version.to_owned())))
+    Some((
+        SeedPlatform::new("darwin", arch, None),
+        Some(version.to_owned()),
+    ))
 }
 
 impl Registry {
     /// `vim` 9.0.1900 with [`DEFAULT_BOTTLE_TAGS`].
     pub async fn push_default_bottles(&self, repo: &str) -> Result<SeededBottles> {
-        self.push_bottles(repo, "vim", "9.0.1900", DEFAULT_BOTTLE_TAGS).await
+        self.push_bottles(repo, "vim", "9.0.1900", DEFAULT_BOTTLE_TAGS)
+            .await
     }
 
     /// Pushes one bottle per tag and the index under tag `version`.
-    pub async fn push_bottles(&self, repo: &str, formula: &str, version: &str, tags: &[&str]) -> Result<SeededBottles> {
+    pub async fn push_bottles(
+        &self,
+        repo: &str,
+        formula: &str,
+        version: &str,
+        tags: &[&str],
+    ) -> Result<SeededBottles> {
         let mut bottles = Vec::with_capacity(tags.len());
         for tag in tags {
             bottles.push(self.push_bottle(repo, formula, version, tag).await?);
@@ -107,7 +123,9 @@ impl Registry {
             },
         });
         let bytes = serde_json::to_vec_pretty(&index)?;
-        let index = self.push_manifest(repo, version, Flavor::Oci.index_type(), bytes).await?;
+        let index = self
+            .push_manifest(repo, version, Flavor::Oci.index_type(), bytes)
+            .await?;
         Ok(SeededBottles {
             formula: formula.to_owned(),
             version: version.to_owned(),
@@ -116,18 +134,28 @@ impl Registry {
         })
     }
 
-    async fn push_bottle(&self, repo: &str, formula: &str, version: &str, tag: &str) -> Result<SeededBottle> {
-        let (platform, os_version) =
-            bottle_platform(tag).ok_or_else(|| Error::protocol(format!("unknown bottle tag {tag}")))?;
+    async fn push_bottle(
+        &self,
+        repo: &str,
+        formula: &str,
+        version: &str,
+        tag: &str,
+    ) -> Result<SeededBottle> {
+        let (platform, os_version) = bottle_platform(tag)
+            .ok_or_else(|| Error::protocol(format!("unknown bottle tag {tag}")))?;
         let file_name = format!("{formula}--{version}.{tag}.bottle.tar.gz");
         let ref_name = format!("{version}.{tag}");
         let tab = tab(formula, version, tag);
         let files = vec![
             (
                 format!("{formula}/{version}/bin/{formula}"),
-                format!("#!/bin/sh\necho '{formula} {version} ({tag}) from the wharf test kit'\n").into_bytes(),
+                format!("#!/bin/sh\necho '{formula} {version} ({tag}) from the wharf test kit'\n")
+                    .into_bytes(),
             ),
-            (format!("{formula}/{version}/INSTALL_RECEIPT.json"), tab.clone().into_bytes()),
+            (
+                format!("{formula}/{version}/INSTALL_RECEIPT.json"),
+                tab.clone().into_bytes(),
+            ),
         ];
         let (gz, diff_id) = gzip_tar(&files)?;
         let mut blob = self.push_blob(repo, gz).await?;
@@ -178,7 +206,11 @@ impl Registry {
 
 /// `sh.brew.tab`: the bottle's install receipt, as a JSON string.
 fn tab(formula: &str, version: &str, tag: &str) -> String {
-    let arch = if tag.starts_with("arm64") { "arm64" } else { "x86_64" };
+    let arch = if tag.starts_with("arm64") {
+        "arm64"
+    } else {
+        "x86_64"
+    };
     json!({
         "homebrew_version": "4.1.11",
         "changed_files": [format!("{formula}/{version}/bin/{formula}")],
@@ -213,9 +245,12 @@ fn bottle_entry(bottle: &SeededBottle) -> Value {
 mod tests {
     use super::*;
 
+    /// (os, architecture, os.version)
+    type Want = Option<(&'static str, &'static str, Option<&'static str>)>;
+
     #[test]
     fn bottle_tags_map_to_platforms() {
-        let cases: &[(&str, Option<(&str, &str, Option<&str>)>)] = &[
+        let cases: &[(&str, Want)] = &[
             ("arm64_tahoe", Some(("darwin", "arm64", Some("macOS 26")))),
             ("arm64_sonoma", Some(("darwin", "arm64", Some("macOS 14")))),
             ("sonoma", Some(("darwin", "amd64", Some("macOS 14")))),
@@ -227,7 +262,9 @@ mod tests {
         ];
         for (tag, want) in cases {
             let got = bottle_platform(tag);
-            let got = got.as_ref().map(|(p, v)| (p.os.as_str(), p.architecture.as_str(), v.as_deref()));
+            let got = got
+                .as_ref()
+                .map(|(p, v)| (p.os.as_str(), p.architecture.as_str(), v.as_deref()));
             assert_eq!(got, *want, "{tag}");
         }
     }

@@ -55,6 +55,21 @@ pub enum Error {
     /// Key or certificate generation failed.
     #[error("crypto: {reason}")]
     Crypto { reason: String },
+    /// A private repository and no credentials that could answer (the client's "needs
+    /// credentials" case).
+    #[error("{url} needs credentials ({scheme} realm {realm:?})")]
+    NeedCredentials {
+        url: String,
+        scheme: String,
+        realm: Option<String>,
+    },
+    /// Credentials were sent and refused (wrong password at the token server or registry, or
+    /// a token without the right).
+    #[error("{url}: credentials refused: {reason}")]
+    Unauthorized { url: String, reason: String },
+    /// More redirects than the client follows.
+    #[error("too many redirects from {url}")]
+    TooManyRedirects { url: String },
     /// A path that should exist does not.
     #[error("missing file {path}")]
     MissingFile { path: PathBuf },

@@ -1,6 +1,7 @@
 //! Images built through the plain API: single images with any number of layers, multi-platform
 //! indexes (OCI or Docker flavour, with a BuildKit-style attestation entry), and many tags.
 
+use futures_util::{stream, StreamExt as _, TryStreamExt as _};
 use serde_json::{json, Value};
 use wharf_oci::Digest;
 
@@ -8,6 +9,9 @@ use crate::error::Result;
 use crate::registry::Registry;
 use crate::seed::{SeededBlob, SeededManifest};
 use crate::tarball::gzip_tar;
+
+/// Uploads in flight at once while seeding (loopback; the registry copes easily).
+const PARALLEL_PUSHES: usize = 8;
 
 /// Which family of media types an image uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,9 +111,11 @@ pub struct SeededIndex {
 impl SeededIndex {
     /// The image for `os/arch[/variant]`.
     pub fn image_for(&self, platform: &str) -> Option<&SeededImage> {
-        self.images
-            .iter()
-            .find(|i| i.platform.as_ref().is_some_and(|p| p.to_string() == platform))
+        self.images.iter().find(|i| {
+            i.platform
+                .as_ref()
+                .is_some_and(|p| p.to_string() == platform)
+        })
     }
 }
 
@@ -136,14 +142,20 @@ impl Registry {
         platform: &SeedPlatform,
         layers: &[LayerFiles],
     ) -> Result<SeededImage> {
-        let mut pushed = Vec::with_capacity(layers.len());
+        let mut tarballs = Vec::with_capacity(layers.len());
         let mut diff_ids = Vec::with_capacity(layers.len());
         for files in layers {
             let (gz, diff_id) = gzip_tar(files)?;
-            let mut blob = self.push_blob(repo, gz).await?;
-            blob.media_type = flavor.layer_type().to_owned();
-            pushed.push(blob);
+            tarballs.push(gz);
             diff_ids.push(diff_id);
+        }
+        let mut pushed: Vec<SeededBlob> = stream::iter(tarballs)
+            .map(|gz| self.push_blob(repo, gz))
+            .buffered(PARALLEL_PUSHES)
+            .try_collect()
+            .await?;
+        for blob in &mut pushed {
+            blob.media_type = flavor.layer_type().to_owned();
         }
         let config = image_config(platform, &diff_ids);
         let mut config_blob = self.push_blob(repo, serde_json::to_vec(&config)?).await?;
@@ -156,8 +168,14 @@ impl Registry {
         });
         let bytes = serde_json::to_vec_pretty(&manifest)?;
         let manifest = match tag {
-            Some(tag) => self.push_manifest(repo, tag, flavor.manifest_type(), bytes).await?,
-            None => self.push_manifest_by_digest(repo, flavor.manifest_type(), bytes).await?,
+            Some(tag) => {
+                self.push_manifest(repo, tag, flavor.manifest_type(), bytes)
+                    .await?
+            }
+            None => {
+                self.push_manifest_by_digest(repo, flavor.manifest_type(), bytes)
+                    .await?
+            }
         };
         Ok(SeededImage {
             manifest,
@@ -168,9 +186,19 @@ impl Registry {
     }
 
     /// A linux/amd64 OCI image with `layer_count` small layers (`/layers/<i>.txt`).
-    pub async fn push_image(&self, repo: &str, tag: &str, layer_count: usize) -> Result<SeededImage> {
+    pub async fn push_image(
+        &self,
+        repo: &str,
+        tag: &str,
+        layer_count: usize,
+    ) -> Result<SeededImage> {
         let layers: Vec<LayerFiles> = (0..layer_count)
-            .map(|i| vec![(format!("layers/{i}.txt"), format!("layer {i} of {repo}:{tag}\n").into_bytes())])
+            .map(|i| {
+                vec![(
+                    format!("layers/{i}.txt"),
+                    format!("layer {i} of {repo}:{tag}\n").into_bytes(),
+                )]
+            })
             .collect();
         let platform = SeedPlatform::new("linux", "amd64", None);
         self.push_image_layers(repo, Some(tag), Flavor::Oci, &platform, &layers)
@@ -180,19 +208,35 @@ impl Registry {
     /// A multi-platform index (linux/amd64, linux/arm64/v8, linux/arm/v7; each image holds
     /// `/etc/wharf-platform`) plus, in the OCI flavour, an attestation entry (`unknown/unknown`)
     /// for the amd64 image, as BuildKit writes it.
-    pub async fn push_multi_platform(&self, repo: &str, tag: &str, flavor: Flavor) -> Result<SeededIndex> {
+    pub async fn push_multi_platform(
+        &self,
+        repo: &str,
+        tag: &str,
+        flavor: Flavor,
+    ) -> Result<SeededIndex> {
         let mut images = Vec::new();
         for platform in default_platforms() {
             let files = vec![
-                ("etc/wharf-platform".to_owned(), format!("{platform}\n").into_bytes()),
-                ("bin/hello".to_owned(), format!("#!/bin/sh\necho hello from {platform}\n").into_bytes()),
+                (
+                    "etc/wharf-platform".to_owned(),
+                    format!("{platform}\n").into_bytes(),
+                ),
+                (
+                    "bin/hello".to_owned(),
+                    format!("#!/bin/sh\necho hello from {platform}\n").into_bytes(),
+                ),
             ];
-            images.push(self.push_image_layers(repo, None, flavor, &platform, &[files]).await?);
+            images.push(
+                self.push_image_layers(repo, None, flavor, &platform, &[files])
+                    .await?,
+            );
         }
         let mut entries: Vec<Value> = images.iter().map(index_entry).collect();
         let attestation = match (flavor, images.first()) {
             (Flavor::Oci, Some(subject)) => {
-                let attestation = self.push_attestation(repo, &subject.manifest.digest).await?;
+                let attestation = self
+                    .push_attestation(repo, &subject.manifest.digest)
+                    .await?;
                 let mut entry = attestation.manifest.descriptor();
                 entry["platform"] = json!({"architecture": "unknown", "os": "unknown"});
                 entry["annotations"] = json!({
@@ -210,7 +254,9 @@ impl Registry {
             "manifests": entries,
         });
         let bytes = serde_json::to_vec_pretty(&index)?;
-        let index = self.push_manifest(repo, tag, flavor.index_type(), bytes).await?;
+        let index = self
+            .push_manifest(repo, tag, flavor.index_type(), bytes)
+            .await?;
         Ok(SeededIndex {
             index,
             images,
@@ -225,7 +271,9 @@ impl Registry {
             "subject": [{"name": format!("pkg:docker/{repo}"), "digest": {"sha256": subject.hex()}}],
             "predicate": {"spdxVersion": "SPDX-2.3", "name": "wharf-testkit"},
         });
-        let mut layer = self.push_blob(repo, serde_json::to_vec(&statement)?).await?;
+        let mut layer = self
+            .push_blob(repo, serde_json::to_vec(&statement)?)
+            .await?;
         layer.media_type = "application/vnd.in-toto+json".to_owned();
         let config = json!({
             "architecture": "unknown", "os": "unknown", "config": {},
@@ -234,7 +282,8 @@ impl Registry {
         let mut config_blob = self.push_blob(repo, serde_json::to_vec(&config)?).await?;
         config_blob.media_type = Flavor::Oci.config_type().to_owned();
         let mut layer_descriptor = layer.descriptor();
-        layer_descriptor["annotations"] = json!({"in-toto.io/predicate-type": "https://spdx.dev/Document"});
+        layer_descriptor["annotations"] =
+            json!({"in-toto.io/predicate-type": "https://spdx.dev/Document"});
         let manifest = json!({
             "schemaVersion": 2,
             "mediaType": Flavor::Oci.manifest_type(),
@@ -257,13 +306,13 @@ impl Registry {
     /// tests; returns the tags in push order.
     pub async fn push_tags(&self, repo: &str, count: usize) -> Result<Vec<String>> {
         let image = self.push_image(repo, "base", 1).await?;
-        let mut tags = Vec::with_capacity(count);
-        for i in 0..count {
-            let tag = format!("t{i:04}");
-            self.push_manifest(repo, &tag, &image.manifest.media_type, image.manifest.bytes.clone())
-                .await?;
-            tags.push(tag);
-        }
+        let tags: Vec<String> = (0..count).map(|i| format!("t{i:04}")).collect();
+        let manifest = &image.manifest;
+        stream::iter(&tags)
+            .map(|tag| self.push_manifest(repo, tag, &manifest.media_type, manifest.bytes.clone()))
+            .buffer_unordered(PARALLEL_PUSHES)
+            .try_for_each(|_| async { Ok(()) })
+            .await?;
         Ok(tags)
     }
 }

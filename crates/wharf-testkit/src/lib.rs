@@ -12,6 +12,7 @@
 
 pub mod bottles;
 pub mod cdn;
+pub mod client;
 pub mod error;
 pub mod images;
 pub mod process;
@@ -27,6 +28,7 @@ pub mod users;
 
 pub use bottles::{SeededBottle, SeededBottles, DEFAULT_BOTTLE_TAGS};
 pub use cdn::CdnServer;
+pub use client::{Client, Hop};
 pub use error::{Error, Result};
 pub use images::{Flavor, SeedPlatform, SeededImage, SeededIndex};
 pub use redirector::{Redirector, Route};

@@ -22,7 +22,8 @@ impl ChildGuard {
     /// Spawns `command` with stdout and stderr appended to `log`.
     pub fn spawn(mut command: Command, log: &Path) -> Result<ChildGuard> {
         let program = command.get_program().to_string_lossy().into_owned();
-        let out = std::fs::File::create(log).map_err(Error::io(format!("creating {}", log.display())))?;
+        let out =
+            std::fs::File::create(log).map_err(Error::io(format!("creating {}", log.display())))?;
         let err = out.try_clone().map_err(Error::io("cloning a log handle"))?;
         command.stdin(Stdio::null()).stdout(out).stderr(err);
         let child = command.spawn().map_err(|source| match source.kind() {
@@ -171,7 +172,10 @@ mod tests {
     #[test]
     fn credentials_are_hidden_from_command_errors() {
         let cases: &[(&[&str], &str)] = &[
-            (&["copy", "--dest-creds", "a:b", "x"], "copy --dest-creds <redacted> x"),
+            (
+                &["copy", "--dest-creds", "a:b", "x"],
+                "copy --dest-creds <redacted> x",
+            ),
             (&["--creds=a:b"], "--creds=<redacted>"),
             (&["inspect", "x"], "inspect x"),
         ];

@@ -86,7 +86,9 @@ impl Redirector {
     /// Makes `path` answer `status` with `Location: location`. Only 3xx statuses are allowed.
     pub fn redirect(&self, path: &str, status: u16, location: &str) -> Result<()> {
         if !(300..400).contains(&status) {
-            return Err(Error::protocol(format!("{status} is not a redirect status")));
+            return Err(Error::protocol(format!(
+                "{status} is not a redirect status"
+            )));
         }
         self.set(
             path,

@@ -143,7 +143,8 @@ impl Registry {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(Error::http("building a client"))?;
-        let (process, port) = spawn_until_ready(dir.path(), &data, auth, cdn.as_ref(), &http).await?;
+        let (process, port) =
+            spawn_until_ready(dir.path(), &data, auth, cdn.as_ref(), &http).await?;
         Ok(Registry {
             process,
             mode: builder.mode,
@@ -202,7 +203,8 @@ impl Registry {
     /// registry keeps serving it under its old digest.
     pub fn tamper_blob(&self, digest: &Digest) -> Result<()> {
         let path = self.blob_file(digest);
-        let mut bytes = std::fs::read(&path).map_err(Error::io(format!("reading {}", path.display())))?;
+        let mut bytes =
+            std::fs::read(&path).map_err(Error::io(format!("reading {}", path.display())))?;
         match bytes.first_mut() {
             Some(first) => *first ^= 0xff,
             None => return Err(Error::protocol("cannot tamper with an empty blob")),
@@ -268,7 +270,12 @@ async fn start_token_server(builder: &RegistryBuilder, users: Vec<User>) -> Resu
 }
 
 /// The `auth` section of the config (writing the htpasswd file or the root cert).
-fn auth_config(mode: Mode, dir: &Path, users: &[User], token: Option<&TokenServer>) -> Result<Value> {
+fn auth_config(
+    mode: Mode,
+    dir: &Path,
+    users: &[User],
+    token: Option<&TokenServer>,
+) -> Result<Value> {
     match (mode, token) {
         (Mode::Basic, _) => {
             let path = dir.join("htpasswd");
@@ -277,7 +284,8 @@ fn auth_config(mode: Mode, dir: &Path, users: &[User], token: Option<&TokenServe
         }
         (Mode::Token, Some(token)) => {
             let path = dir.join("rootcert.pem");
-            std::fs::write(&path, token.root_cert_pem()).map_err(Error::io("writing the root cert"))?;
+            std::fs::write(&path, token.root_cert_pem())
+                .map_err(Error::io("writing the root cert"))?;
             Ok(json!({"token": {
                 "realm": token.realm().as_str(),
                 "service": token.service(),
@@ -292,7 +300,8 @@ fn auth_config(mode: Mode, dir: &Path, users: &[User], token: Option<&TokenServe
 fn htpasswd(users: &[User]) -> Result<String> {
     let mut out = String::new();
     for user in users {
-        let hash = bcrypt::hash(user.credentials.password.expose(), BCRYPT_COST).map_err(Error::crypto)?;
+        let hash =
+            bcrypt::hash(user.credentials.password.expose(), BCRYPT_COST).map_err(Error::crypto)?;
         out.push_str(&format!("{}:{hash}\n", user.name()));
     }
     Ok(out)
@@ -357,7 +366,12 @@ async fn spawn_until_ready(
     })
 }
 
-async fn wait_ready(child: &mut ChildGuard, port: u16, instance: &str, http: &reqwest::Client) -> std::result::Result<(), String> {
+async fn wait_ready(
+    child: &mut ChildGuard,
+    port: u16,
+    instance: &str,
+    http: &reqwest::Client,
+) -> std::result::Result<(), String> {
     let url = format!("http://127.0.0.1:{port}/v2/");
     let deadline = Instant::now() + READY_TIMEOUT;
     while Instant::now() < deadline {

@@ -26,8 +26,8 @@ const LAYER_TYPE: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 
 /// The empty tar, gzipped as Docker writes it (`sha256:a3ed95ca...`), used by throwaway entries.
 pub const EMPTY_GZIP_LAYER: [u8; 32] = [
-    31, 139, 8, 0, 0, 9, 110, 136, 0, 255, 98, 24, 5, 163, 96, 20, 140, 88, 0, 8, 0, 0, 255, 255, 46,
-    175, 181, 239, 0, 4, 0, 0,
+    31, 139, 8, 0, 0, 9, 110, 136, 0, 255, 98, 24, 5, 163, 96, 20, 140, 88, 0, 8, 0, 0, 255, 255,
+    46, 175, 181, 239, 0, 4, 0, 0,
 ];
 
 /// A pushed schema 1 image.
@@ -46,10 +46,18 @@ pub struct SeededSchema1 {
 impl Registry {
     /// Pushes a schema 1 image with `real_layers` layers, each followed by a throwaway entry
     /// (so `2 * real_layers` history entries, as `docker build` wrote them).
-    pub async fn push_schema1(&self, repo: &str, tag: &str, real_layers: usize) -> Result<SeededSchema1> {
+    pub async fn push_schema1(
+        &self,
+        repo: &str,
+        tag: &str,
+        real_layers: usize,
+    ) -> Result<SeededSchema1> {
         let mut blobs = Vec::new();
         for i in 0..real_layers {
-            let files = vec![(format!("opt/layer{i}/file.txt"), format!("schema 1 layer {i}\n").into_bytes())];
+            let files = vec![(
+                format!("opt/layer{i}/file.txt"),
+                format!("schema 1 layer {i}\n").into_bytes(),
+            )];
             let (gz, _) = gzip_tar(&files)?;
             let mut blob = self.push_blob(repo, gz).await?;
             blob.media_type = LAYER_TYPE.to_owned();
@@ -65,7 +73,9 @@ impl Registry {
         }
         let unsigned = unsigned_document(repo, tag, &entries)?;
         let signed = sign(&unsigned)?;
-        let mut manifest = self.push_manifest(repo, tag, SCHEMA1_SIGNED, signed).await?;
+        let mut manifest = self
+            .push_manifest(repo, tag, SCHEMA1_SIGNED, signed)
+            .await?;
         let own = Digest::sha256_of(&unsigned);
         if manifest.digest != own {
             return Err(Error::protocol(format!(
@@ -87,7 +97,9 @@ impl Registry {
 
 /// The payload, pretty-printed with three spaces as Docker wrote it. `entries` is oldest first.
 fn unsigned_document(repo: &str, tag: &str, entries: &[(Digest, bool)]) -> Result<Vec<u8>> {
-    let ids: Vec<String> = (0..entries.len()).map(|i| format!("{:064x}", 0xa11ce + i)).collect();
+    let ids: Vec<String> = (0..entries.len())
+        .map(|i| format!("{:064x}", 0xa11ce + i))
+        .collect();
     let mut fs_layers = Vec::new();
     let mut history = Vec::new();
     for (i, (digest, throwaway)) in entries.iter().enumerate().rev() {
@@ -147,7 +159,8 @@ fn sign(payload: &[u8]) -> Result<Vec<u8>> {
         }))?
         .as_bytes(),
     );
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(Error::crypto)?;
+    let key =
+        rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(Error::crypto)?;
     let signing_input = format!("{protected}.{}", b64url(payload));
     let signature = jsonwebtoken::crypto::sign(
         signing_input.as_bytes(),
@@ -218,7 +231,8 @@ mod tests {
         let doc: Value = serde_json::from_slice(&signed).unwrap();
         assert_eq!(doc["fsLayers"].as_array().map(Vec::len), Some(2));
         assert_eq!(doc["history"].as_array().map(Vec::len), Some(2));
-        let newest: Value = serde_json::from_str(doc["history"][0]["v1Compatibility"].as_str().unwrap()).unwrap();
+        let newest: Value =
+            serde_json::from_str(doc["history"][0]["v1Compatibility"].as_str().unwrap()).unwrap();
         assert_eq!(newest["throwaway"], true);
         assert!(newest["parent"].is_string());
     }

@@ -136,7 +136,11 @@ impl Registry {
         }
     }
 
-    fn with_auth(&self, request: reqwest::RequestBuilder, auth: &Option<String>) -> reqwest::RequestBuilder {
+    fn with_auth(
+        &self,
+        request: reqwest::RequestBuilder,
+        auth: &Option<String>,
+    ) -> reqwest::RequestBuilder {
         match auth {
             Some(value) => request.header(header::AUTHORIZATION, value),
             None => request,
@@ -146,7 +150,10 @@ impl Registry {
     /// Starts an upload; returns its `Location` (absolute).
     async fn start_upload(&self, repo: &str, auth: &Option<String>) -> Result<Url> {
         let url = self.v2_url(&format!("{repo}/blobs/uploads/"));
-        let response = self.with_auth(self.http.post(url.clone()), auth).send().await;
+        let response = self
+            .with_auth(self.http.post(url.clone()), auth)
+            .send()
+            .await;
         let response = expect(response, 202, "POST", &url).await?;
         location(&response, &url)
     }
@@ -158,7 +165,8 @@ impl Registry {
         let size = bytes.len() as u64;
         let auth = self.push_authorization(repo)?;
         let mut url = self.start_upload(repo, &auth).await?;
-        url.query_pairs_mut().append_pair("digest", &digest.to_string());
+        url.query_pairs_mut()
+            .append_pair("digest", &digest.to_string());
         let request = self
             .with_auth(self.http.put(url.clone()), &auth)
             .header(header::CONTENT_TYPE, OCTET_STREAM)
@@ -187,7 +195,9 @@ impl Registry {
         let digest = digest_rx
             .await
             .map_err(|_| Error::protocol("the upload body ended before its last byte"))?;
-        commit.query_pairs_mut().append_pair("digest", &digest.to_string());
+        commit
+            .query_pairs_mut()
+            .append_pair("digest", &digest.to_string());
         let request = self
             .with_auth(self.http.put(commit.clone()), &auth)
             .header(header::CONTENT_TYPE, OCTET_STREAM)
@@ -244,12 +254,16 @@ impl Registry {
         bytes: Vec<u8>,
     ) -> Result<SeededManifest> {
         let reference = Digest::sha256_of(&bytes).to_string();
-        self.push_manifest(repo, &reference, media_type, bytes).await
+        self.push_manifest(repo, &reference, media_type, bytes)
+            .await
     }
 }
 
 /// A streamed request body of `size` pattern bytes, and the digest it sends once done.
-fn pattern_body(pattern: Pattern, size: u64) -> (reqwest::Body, tokio::sync::oneshot::Receiver<Digest>) {
+fn pattern_body(
+    pattern: Pattern,
+    size: u64,
+) -> (reqwest::Body, tokio::sync::oneshot::Receiver<Digest>) {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let state = (0u64, Some(Hasher::new(Algorithm::Sha256)), Some(tx));
     let chunks = stream::unfold(state, move |(offset, mut hasher, mut tx)| async move {
@@ -329,8 +343,18 @@ mod tests {
     fn pattern_ranges_agree_with_the_whole() {
         let pattern = Pattern::new(7);
         let whole = pattern.bytes(0, 100);
-        for (offset, len) in [(0usize, 100usize), (3, 10), (8, 8), (13, 0), (95, 5), (1, 97)] {
-            assert_eq!(pattern.bytes(offset as u64, len), whole[offset..offset + len]);
+        for (offset, len) in [
+            (0usize, 100usize),
+            (3, 10),
+            (8, 8),
+            (13, 0),
+            (95, 5),
+            (1, 97),
+        ] {
+            assert_eq!(
+                pattern.bytes(offset as u64, len),
+                whole[offset..offset + len]
+            );
         }
         assert_ne!(Pattern::new(8).bytes(0, 100), whole);
     }
@@ -340,7 +364,11 @@ mod tests {
         let pattern = Pattern::new(42);
         for size in [0u64, 1, 7, 8, 1000, CHUNK as u64 + 3] {
             let bytes = pattern.bytes(0, size as usize);
-            assert_eq!(pattern.digest(size), Digest::sha256_of(&bytes), "size {size}");
+            assert_eq!(
+                pattern.digest(size),
+                Digest::sha256_of(&bytes),
+                "size {size}"
+            );
         }
     }
 }

@@ -69,15 +69,24 @@ pub struct RequestLog(Arc<Mutex<Vec<SeenRequest>>>);
 
 impl RequestLog {
     pub fn push(&self, seen: SeenRequest) {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).push(seen);
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(seen);
     }
 
     /// A copy of every record so far.
     pub fn snapshot(&self) -> Vec<SeenRequest> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub fn clear(&self) {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 }

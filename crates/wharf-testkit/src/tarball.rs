@@ -44,13 +44,18 @@ mod tests {
 
     #[test]
     fn tarballs_are_deterministic_and_readable() {
-        let files = vec![("bin/x".to_owned(), b"hello".to_vec()), ("etc/y".to_owned(), vec![])];
+        let files = vec![
+            ("bin/x".to_owned(), b"hello".to_vec()),
+            ("etc/y".to_owned(), vec![]),
+        ];
         let (a, diff_a) = gzip_tar(&files).unwrap();
         let (b, diff_b) = gzip_tar(&files).unwrap();
         assert_eq!(a, b);
         assert_eq!(diff_a, diff_b);
         let mut tar = Vec::new();
-        flate2::read::GzDecoder::new(a.as_slice()).read_to_end(&mut tar).unwrap();
+        flate2::read::GzDecoder::new(a.as_slice())
+            .read_to_end(&mut tar)
+            .unwrap();
         assert_eq!(Digest::sha256_of(&tar), diff_a);
         let mut archive = tar::Archive::new(tar.as_slice());
         let names: Vec<String> = archive

@@ -178,9 +178,10 @@ impl TokenServer {
 }
 
 fn make_signer() -> Result<Signer> {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(Error::crypto)?;
-    let mut params =
-        rcgen::CertificateParams::new(vec!["wharf-token-issuer".to_owned()]).map_err(Error::crypto)?;
+    let key =
+        rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(Error::crypto)?;
+    let mut params = rcgen::CertificateParams::new(vec!["wharf-token-issuer".to_owned()])
+        .map_err(Error::crypto)?;
     params
         .distinguished_name
         .push(rcgen::DnType::CommonName, "wharf test token issuer");
@@ -230,11 +231,7 @@ enum Caller<'a> {
     Refused,
 }
 
-async fn token(
-    State(shared): State<Arc<Shared>>,
-    uri: http::Uri,
-    headers: HeaderMap,
-) -> Response {
+async fn token(State(shared): State<Arc<Shared>>, uri: http::Uri, headers: HeaderMap) -> Response {
     shared
         .log
         .push(SeenRequest::new(&http::Method::GET, &uri, &headers));
@@ -331,9 +328,7 @@ fn grant(user: Option<&User>, public: &[String], scopes: &[String]) -> Vec<Acces
             let allowed: Vec<&str> = actions
                 .split(',')
                 .filter(|action| match *action {
-                    "pull" => {
-                        user.is_some_and(|u| u.may_pull(name)) || matches_any(public, name)
-                    }
+                    "pull" => user.is_some_and(|u| u.may_pull(name)) || matches_any(public, name),
                     "push" | "delete" => user.is_some_and(|u| u.may_push(name)),
                     _ => false,
                 })

@@ -15,7 +15,12 @@ const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 impl Registry {
     /// Builds an image holding `files` (path below `/`, contents) in one layer with umoci, and
     /// pushes it as `repo:tag` with skopeo. Returns what the registry now serves.
-    pub async fn push_umoci_image(&self, repo: &str, tag: &str, files: &[(&str, &[u8])]) -> Result<SeededImage> {
+    pub async fn push_umoci_image(
+        &self,
+        repo: &str,
+        tag: &str,
+        files: &[(&str, &[u8])],
+    ) -> Result<SeededImage> {
         let work = tempfile::Builder::new()
             .prefix("umoci-")
             .tempdir_in(self.work_dir())
@@ -38,7 +43,12 @@ impl Registry {
         let source = format!("oci:{image}");
         let destination = format!("docker://{}/{repo}:{tag}", self.host_port());
         let creds = self.admin().colon_pair();
-        let mut args = vec!["copy", "--quiet", "--insecure-policy", "--dest-tls-verify=false"];
+        let mut args = vec![
+            "copy",
+            "--quiet",
+            "--insecure-policy",
+            "--dest-tls-verify=false",
+        ];
         if matches!(self.mode(), Mode::Basic | Mode::Token) {
             args.extend(["--dest-creds", &creds]);
         }
@@ -51,7 +61,10 @@ impl Registry {
     pub async fn fetch_image(&self, repo: &str, reference: &str) -> Result<SeededImage> {
         let auth = self.push_authorization(repo)?;
         let url = self.v2_url(&format!("{repo}/manifests/{reference}"));
-        let mut request = self.http.get(url.clone()).header(http::header::ACCEPT, OCI_MANIFEST);
+        let mut request = self
+            .http
+            .get(url.clone())
+            .header(http::header::ACCEPT, OCI_MANIFEST);
         if let Some(auth) = auth {
             request = request.header(http::header::AUTHORIZATION, auth);
         }
@@ -69,7 +82,9 @@ impl Registry {
             .map_err(Error::http(format!("reading {url}")))?
             .to_vec();
         if Digest::sha256_of(&bytes) != digest {
-            return Err(Error::protocol(format!("manifest of {repo}:{reference} does not hash to {digest}")));
+            return Err(Error::protocol(format!(
+                "manifest of {repo}:{reference} does not hash to {digest}"
+            )));
         }
         let document: Value = serde_json::from_slice(&bytes)?;
         let config = blob_of(&document["config"])?;
@@ -102,7 +117,10 @@ fn blob_of(descriptor: &Value) -> Result<SeededBlob> {
     let size = descriptor["size"]
         .as_u64()
         .ok_or_else(|| Error::protocol("descriptor without size"))?;
-    let media_type = descriptor["mediaType"].as_str().unwrap_or_default().to_owned();
+    let media_type = descriptor["mediaType"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     Ok(SeededBlob {
         digest,
         size,

@@ -42,7 +42,10 @@ impl Credentials {
     /// The value of an `Authorization: Basic ...` header.
     pub fn basic_header(&self) -> String {
         let raw = format!("{}:{}", self.username, self.password.expose());
-        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw))
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(raw)
+        )
     }
 
     /// `user:password`, as skopeo's `--creds` wants it.

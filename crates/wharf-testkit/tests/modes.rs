@@ -12,13 +12,22 @@ async fn anonymous_registry_serves_a_seeded_blob() {
     let registry = Registry::start(Mode::Anonymous).await.unwrap();
     eprintln!("start anonymous: {:?}", registry.started_in());
     let began = Instant::now();
-    let blob = registry.push_blob("test/anon", b"hello wharf".to_vec()).await.unwrap();
+    let blob = registry
+        .push_blob("test/anon", b"hello wharf".to_vec())
+        .await
+        .unwrap();
     eprintln!("seed 11-byte blob: {:?}", began.elapsed());
     assert_eq!(blob.size, 11);
     let url = registry.v2_url(&format!("test/anon/blobs/{}", blob.digest));
     let response = http().get(url).send().await.unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(verify_body(response, &blob.digest, blob.size).await.unwrap().digest, blob.digest);
+    assert_eq!(
+        verify_body(response, &blob.digest, blob.size)
+            .await
+            .unwrap()
+            .digest,
+        blob.digest
+    );
     // A digest the registry does not hold is unknown, not served.
     let other = wharf_oci::Digest::sha256_of(b"never pushed");
     let url = registry.v2_url(&format!("test/anon/blobs/{other}"));
@@ -29,7 +38,10 @@ async fn anonymous_registry_serves_a_seeded_blob() {
 async fn basic_registry_needs_credentials() {
     let registry = Registry::start(Mode::Basic).await.unwrap();
     eprintln!("start basic: {:?}", registry.started_in());
-    let blob = registry.push_blob("private/app", vec![7u8; 1000]).await.unwrap();
+    let blob = registry
+        .push_blob("private/app", vec![7u8; 1000])
+        .await
+        .unwrap();
     let url = registry.v2_url(&format!("private/app/blobs/{}", blob.digest));
     let client = http();
 
@@ -98,35 +110,69 @@ async fn token_registry_grants_by_user_and_repository() {
     let registry = Registry::start(Mode::Token).await.unwrap();
     eprintln!("start token: {:?}", registry.started_in());
     let began = Instant::now();
-    let private = registry.push_blob("private/app", vec![1u8; 4096]).await.unwrap();
-    let public = registry.push_blob("public/tool", vec![2u8; 2048]).await.unwrap();
+    let private = registry
+        .push_blob("private/app", vec![1u8; 4096])
+        .await
+        .unwrap();
+    let public = registry
+        .push_blob("public/tool", vec![2u8; 2048])
+        .await
+        .unwrap();
     eprintln!("seed two blobs (token mode): {:?}", began.elapsed());
 
     // The right user gets the blob.
-    let (status, response) = token_pull(&registry, "private/app", &private.digest, Some(("alice", "s3cret"))).await;
+    let (status, response) = token_pull(
+        &registry,
+        "private/app",
+        &private.digest,
+        Some(("alice", "s3cret")),
+    )
+    .await;
     assert_eq!(status, 200);
-    verify_body(response.unwrap(), &private.digest, private.size).await.unwrap();
+    verify_body(response.unwrap(), &private.digest, private.size)
+        .await
+        .unwrap();
 
     // A wrong password is refused by the token server itself.
-    let (status, _) = token_pull(&registry, "private/app", &private.digest, Some(("alice", "wrong"))).await;
+    let (status, _) = token_pull(
+        &registry,
+        "private/app",
+        &private.digest,
+        Some(("alice", "wrong")),
+    )
+    .await;
     assert_eq!(status, 401);
 
     // A user without the right gets a token without access; the registry then refuses.
-    let (status, response) = token_pull(&registry, "private/app", &private.digest, Some(("bob", "hunter2"))).await;
+    let (status, response) = token_pull(
+        &registry,
+        "private/app",
+        &private.digest,
+        Some(("bob", "hunter2")),
+    )
+    .await;
     assert_eq!(status, 401);
     let response = response.unwrap();
-    assert!(response.headers()["www-authenticate"].to_str().unwrap().contains("insufficient_scope"));
+    assert!(response.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .contains("insufficient_scope"));
 
     // Anonymous callers: public repositories yes, private ones no.
     let (status, response) = token_pull(&registry, "public/tool", &public.digest, None).await;
     assert_eq!(status, 200);
-    verify_body(response.unwrap(), &public.digest, public.size).await.unwrap();
+    verify_body(response.unwrap(), &public.digest, public.size)
+        .await
+        .unwrap();
     let (status, _) = token_pull(&registry, "private/app", &private.digest, None).await;
     assert_eq!(status, 401);
 
     // The token server recorded who asked and what it granted.
     let grants = registry.token_server().unwrap().grants();
-    let bob = grants.iter().find(|g| g.user.as_deref() == Some("bob")).unwrap();
+    let bob = grants
+        .iter()
+        .find(|g| g.user.as_deref() == Some("bob"))
+        .unwrap();
     assert!(bob.granted.is_empty());
     assert_eq!(bob.scopes, ["repository:private/app:pull"]);
     let refused = grants.iter().filter(|g| g.status == 401).count();
@@ -153,18 +199,38 @@ async fn redirect_registry_sends_blobs_to_the_cdn() {
     assert_eq!(direct.status(), 200);
     verify_body(direct, &blob.digest, blob.size).await.unwrap();
 
-    let with_auth = client.get(&location).bearer_auth("QQ==").send().await.unwrap();
+    let with_auth = client
+        .get(&location)
+        .bearer_auth("QQ==")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(with_auth.status(), 400);
-    assert!(with_auth.text().await.unwrap().contains("Only one auth mechanism allowed"));
+    assert!(with_auth
+        .text()
+        .await
+        .unwrap()
+        .contains("Only one auth mechanism allowed"));
 
-    let ranged = client.get(&location).header("range", "bytes=1000-1999").send().await.unwrap();
+    let ranged = client
+        .get(&location)
+        .header("range", "bytes=1000-1999")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ranged.status(), 206);
     assert_eq!(ranged.bytes().await.unwrap().as_ref(), &bytes[1000..2000]);
 
     let seen = cdn.requests();
     assert_eq!(seen.len(), 3);
-    assert_eq!(seen.iter().map(|r| r.authorization).collect::<Vec<_>>(), [false, true, false]);
-    assert_eq!(seen.iter().map(|r| r.status).collect::<Vec<_>>(), [200, 400, 206]);
+    assert_eq!(
+        seen.iter().map(|r| r.authorization).collect::<Vec<_>>(),
+        [false, true, false]
+    );
+    assert_eq!(
+        seen.iter().map(|r| r.status).collect::<Vec<_>>(),
+        [200, 400, 206]
+    );
     assert!(seen[2].header_names.contains(&"range".to_owned()));
     assert_eq!(seen[1].header_values("authorization"), ["<redacted>"]);
 
@@ -181,7 +247,10 @@ async fn every_mode_starts_and_answers_v2() {
         let response = http().get(registry.v2_url("")).send().await.unwrap();
         let expected = if registry.is_private() { 401 } else { 200 };
         assert_eq!(response.status(), expected, "{mode:?}");
-        assert_eq!(response.headers()["docker-distribution-api-version"], "registry/2.0");
+        assert_eq!(
+            response.headers()["docker-distribution-api-version"],
+            "registry/2.0"
+        );
         eprintln!("mode {mode:?} up in {:?}", registry.started_in());
     }
 }
@@ -193,13 +262,17 @@ fn processes_are_reaped_when_a_test_panics() {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         runtime.block_on(async move {
             let registry = Registry::start(Mode::Anonymous).await.unwrap();
-            tx.send((registry.pid(), registry.work_dir().to_path_buf())).unwrap();
+            tx.send((registry.pid(), registry.work_dir().to_path_buf()))
+                .unwrap();
             panic!("a failing test");
         });
     })
     .join();
     assert!(outcome.is_err());
     let (pid, dir) = rx.recv().unwrap();
-    assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists(), "registry {pid} still alive");
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "registry {pid} still alive"
+    );
     assert!(!dir.exists(), "temp dir {} left behind", dir.display());
 }

@@ -91,8 +91,7 @@ impl ImagePlan {
     }
 
     fn check(&self) -> Result<()> {
-        if self.manifest_media_type != OCI_MANIFEST && self.manifest_media_type != DOCKER_MANIFEST
-        {
+        if self.manifest_media_type != OCI_MANIFEST && self.manifest_media_type != DOCKER_MANIFEST {
             return Err(Error::UnsupportedMediaType {
                 media_type: self.manifest_media_type.clone(),
             });

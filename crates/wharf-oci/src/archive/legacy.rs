@@ -78,7 +78,9 @@ impl LegacyPlan {
             .tag()
             .ok_or_else(|| invalid("a schema 1 archive needs a tag for `repositories`"))?;
         let ids = self.layer_ids()?;
-        let top = ids.first().ok_or_else(|| invalid("the image has no layers"))?;
+        let top = ids
+            .first()
+            .ok_or_else(|| invalid("the image has no layers"))?;
 
         let mut tar = TarBuilder::new();
         let tags = BTreeMap::from([(tag, top.as_str())]);
@@ -125,7 +127,11 @@ impl LegacyPlan {
         Ok(ids)
     }
 
-    fn check_size<'a>(&self, blob: &'a BlobRef, sizes: &mut HashMap<&'a Digest, u64>) -> Result<()> {
+    fn check_size<'a>(
+        &self,
+        blob: &'a BlobRef,
+        sizes: &mut HashMap<&'a Digest, u64>,
+    ) -> Result<()> {
         let expected = if is_empty_layer(&blob.digest) {
             EMPTY_LAYER_GZIP.len() as u64
         } else {

@@ -177,7 +177,9 @@ impl ImageName {
 
     /// `familiar:tag`, as in `manifest.json` `RepoTags` (none without a tag).
     pub fn repo_tag(&self) -> Option<String> {
-        self.tag.as_ref().map(|tag| format!("{}:{tag}", self.familiar))
+        self.tag
+            .as_ref()
+            .map(|tag| format!("{}:{tag}", self.familiar))
     }
 }
 

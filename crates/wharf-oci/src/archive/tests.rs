@@ -91,19 +91,49 @@ fn assert_well_formed(archive: &Archive, bytes: &[u8], entries: &[Entry]) {
     assert!(bytes[bytes.len() - 1024..].iter().all(|&b| b == 0));
     for entry in entries {
         let dir = entry.kind == tar::EntryType::Directory;
-        assert_eq!(entry.mode, if dir { 0o755 } else { 0o644 }, "{}", entry.path);
-        assert_eq!((entry.mtime, entry.uid, entry.gid), (0, 0, 0), "{}", entry.path);
+        assert_eq!(
+            entry.mode,
+            if dir { 0o755 } else { 0o644 },
+            "{}",
+            entry.path
+        );
+        assert_eq!(
+            (entry.mtime, entry.uid, entry.gid),
+            (0, 0, 0),
+            "{}",
+            entry.path
+        );
     }
 }
 
 #[test]
 fn image_names_follow_docker() {
     let cases = [
-        ("alpine", "alpine", "docker.io/library/alpine", Some("latest")),
-        ("alpine:3.20", "alpine", "docker.io/library/alpine", Some("3.20")),
+        (
+            "alpine",
+            "alpine",
+            "docker.io/library/alpine",
+            Some("latest"),
+        ),
+        (
+            "alpine:3.20",
+            "alpine",
+            "docker.io/library/alpine",
+            Some("3.20"),
+        ),
         ("user/app:1", "user/app", "docker.io/user/app", Some("1")),
-        ("library/a/b:1", "library/a/b", "docker.io/library/a/b", Some("1")),
-        ("localhost:5000/test:1", "localhost:5000/test", "localhost:5000/test", Some("1")),
+        (
+            "library/a/b:1",
+            "library/a/b",
+            "docker.io/library/a/b",
+            Some("1"),
+        ),
+        (
+            "localhost:5000/test:1",
+            "localhost:5000/test",
+            "localhost:5000/test",
+            Some("1"),
+        ),
         ("ghcr.io/x/y:2", "ghcr.io/x/y", "ghcr.io/x/y", Some("2")),
     ];
     for (input, familiar, canonical, tag) in cases {
@@ -111,7 +141,11 @@ fn image_names_follow_docker() {
         assert_eq!(n.familiar(), familiar, "{input}");
         assert_eq!(n.canonical(), canonical, "{input}");
         assert_eq!(n.tag(), tag, "{input}");
-        assert_eq!(n.repo_tag(), tag.map(|t| format!("{familiar}:{t}")), "{input}");
+        assert_eq!(
+            n.repo_tag(),
+            tag.map(|t| format!("{familiar}:{t}")),
+            "{input}"
+        );
     }
     let pinned = format!("alpine@sha256:{}", "a".repeat(64));
     assert_eq!(name(&pinned).tag(), None);
@@ -123,5 +157,12 @@ fn segment_lengths() {
     let digest = Digest::sha256_of(b"x");
     assert_eq!(Segment::Bytes(vec![0; 7]).len(), 7);
     assert!(Segment::Bytes(Vec::new()).is_empty());
-    assert_eq!(Segment::Blob { digest, size: 1 << 40 }.len(), 1 << 40);
+    assert_eq!(
+        Segment::Blob {
+            digest,
+            size: 1 << 40
+        }
+        .len(),
+        1 << 40
+    );
 }

@@ -145,7 +145,15 @@ impl Drop for Subprocess {
 impl Subprocess {
     /// Starts `wharf-relay --listen 127.0.0.1:0 <args>` and reads the port from its first line.
     pub fn start(args: &[&str], envs: &[(&str, &str)]) -> Subprocess {
+        Self::start_in(None, args, envs)
+    }
+
+    /// Like [`Subprocess::start`], in a working directory.
+    pub fn start_in(cwd: Option<&std::path::Path>, args: &[&str], envs: &[(&str, &str)]) -> Subprocess {
         let mut command = Command::new(env!("CARGO_BIN_EXE_wharf-relay"));
+        if let Some(cwd) = cwd {
+            command.current_dir(cwd);
+        }
         command
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
@@ -195,4 +203,62 @@ pub fn proc_kib(pid: u32, field: &str) -> u64 {
 /// The target URL as text (without the trailing slash `Url` adds to bare hosts left alone).
 pub fn target(url: &Url) -> String {
     url.as_str().to_owned()
+}
+
+/// What a [`Raw`] server does after writing its canned bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum After {
+    /// Close the connection.
+    Close,
+    /// Keep it open without sending anything more.
+    Stall,
+}
+
+/// A loopback HTTP/1.1 server that answers every request with fixed raw bytes (to produce exactly the
+/// headers and truncations a test needs), then closes or stalls.
+pub struct Raw {
+    pub addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Raw {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Raw {
+    pub async fn start(response: Vec<u8>, after: After) -> Raw {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind raw");
+        let addr = listener.local_addr().expect("raw addr");
+        let response = Arc::new(response);
+        let task = tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let response = Arc::clone(&response);
+                tokio::spawn(async move {
+                    let mut seen = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match socket.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => seen.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    if socket.write_all(&response).await.is_err() {
+                        return;
+                    }
+                    let _ = socket.flush().await;
+                    if after == After::Stall {
+                        tokio::time::sleep(Duration::from_secs(3600)).await;
+                    }
+                });
+            }
+        });
+        Raw { addr, task }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.addr.port())
+    }
 }

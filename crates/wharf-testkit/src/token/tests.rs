@@ -17,20 +17,43 @@ fn grants_are_the_intersection_of_request_and_rights() {
     let admin = users.get(2);
     let scopes = |s: &[&str]| s.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
     let cases: Vec<(Option<&User>, Vec<String>, Vec<Access>)> = vec![
-        (alice, scopes(&["repository:a/b:pull"]), vec![Access::repository("a/b", &["pull"])]),
-        (alice, scopes(&["repository:a/b:pull,push"]), vec![Access::repository("a/b", &["pull"])]),
+        (
+            alice,
+            scopes(&["repository:a/b:pull"]),
+            vec![Access::repository("a/b", &["pull"])],
+        ),
+        (
+            alice,
+            scopes(&["repository:a/b:pull,push"]),
+            vec![Access::repository("a/b", &["pull"])],
+        ),
         (bob, scopes(&["repository:a/b:pull"]), vec![]),
-        (bob, scopes(&["repository:bob/x:pull"]), vec![Access::repository("bob/x", &["pull"])]),
+        (
+            bob,
+            scopes(&["repository:bob/x:pull"]),
+            vec![Access::repository("bob/x", &["pull"])],
+        ),
         (None, scopes(&["repository:a/b:pull"]), vec![]),
-        (None, scopes(&["repository:public/x:pull"]), vec![Access::repository("public/x", &["pull"])]),
+        (
+            None,
+            scopes(&["repository:public/x:pull"]),
+            vec![Access::repository("public/x", &["pull"])],
+        ),
         (None, scopes(&["repository:public/x:push"]), vec![]),
-        (admin, scopes(&["repository:a:pull,push"]), vec![Access::repository("a", &["pull", "push"])]),
+        (
+            admin,
+            scopes(&["repository:a:pull,push"]),
+            vec![Access::repository("a", &["pull", "push"])],
+        ),
         (alice, scopes(&["registry:catalog:*"]), vec![]),
         (alice, scopes(&["garbage"]), vec![]),
         (
             alice,
             scopes(&["repository:x:pull", "repository:y:pull"]),
-            vec![Access::repository("x", &["pull"]), Access::repository("y", &["pull"])],
+            vec![
+                Access::repository("x", &["pull"]),
+                Access::repository("y", &["pull"]),
+            ],
         ),
     ];
     for (user, scopes, want) in cases {
@@ -40,11 +63,17 @@ fn grants_are_the_intersection_of_request_and_rights() {
 
 #[test]
 fn scopes_may_repeat_and_hold_several_values() {
-    let params = Params::parse("service=s&scope=repository%3Aa%3Apull+repository%3Ab%3Apull&scope=repository:c:pull");
+    let params = Params::parse(
+        "service=s&scope=repository%3Aa%3Apull+repository%3Ab%3Apull&scope=repository:c:pull",
+    );
     assert_eq!(params.service.as_deref(), Some("s"));
     assert_eq!(
         params.scopes,
-        vec!["repository:a:pull", "repository:b:pull", "repository:c:pull"]
+        vec![
+            "repository:a:pull",
+            "repository:b:pull",
+            "repository:c:pull"
+        ]
     );
 }
 
@@ -57,13 +86,30 @@ fn wrong_passwords_and_unknown_users_are_refused() {
         headers
     };
     let basic = |u: &str, p: &str| {
-        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}")))
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
+        )
     };
-    assert!(matches!(authenticate(&users, &with(&basic("alice", "s3cret"))), Caller::User(u) if u.name() == "alice"));
-    assert!(matches!(authenticate(&users, &with(&basic("alice", "nope"))), Caller::Refused));
-    assert!(matches!(authenticate(&users, &with(&basic("mallory", "x"))), Caller::Refused));
-    assert!(matches!(authenticate(&users, &with("Bearer QQ==")), Caller::Anonymous));
-    assert!(matches!(authenticate(&users, &HeaderMap::new()), Caller::Anonymous));
+    assert!(
+        matches!(authenticate(&users, &with(&basic("alice", "s3cret"))), Caller::User(u) if u.name() == "alice")
+    );
+    assert!(matches!(
+        authenticate(&users, &with(&basic("alice", "nope"))),
+        Caller::Refused
+    ));
+    assert!(matches!(
+        authenticate(&users, &with(&basic("mallory", "x"))),
+        Caller::Refused
+    ));
+    assert!(matches!(
+        authenticate(&users, &with("Bearer QQ==")),
+        Caller::Anonymous
+    ));
+    assert!(matches!(
+        authenticate(&users, &HeaderMap::new()),
+        Caller::Anonymous
+    ));
 }
 
 #[test]
@@ -81,7 +127,9 @@ fn tokens_carry_x5c_and_string_audience() {
     assert_eq!(header.x5c.as_ref().map(Vec::len), Some(1));
     let payload = token.split('.').nth(1).unwrap();
     let claims: serde_json::Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap(),
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
     )
     .unwrap();
     assert_eq!(claims["aud"], "loopback-registry");

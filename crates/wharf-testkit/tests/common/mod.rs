@@ -16,7 +16,10 @@ pub fn http() -> reqwest::Client {
 
 /// The parameters of a `WWW-Authenticate` challenge (scheme lowercased under `"scheme"`).
 pub fn challenge(response: &reqwest::Response) -> HashMap<String, String> {
-    let value = response.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    let value = response.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let (scheme, rest) = value.split_once(' ').unwrap();
     let mut out = HashMap::from([("scheme".to_owned(), scheme.to_lowercase())]);
     for part in rest.split("\",") {
@@ -27,7 +30,11 @@ pub fn challenge(response: &reqwest::Response) -> HashMap<String, String> {
 }
 
 /// Streams a response body through a Verifier.
-pub async fn verify_body(response: reqwest::Response, digest: &Digest, size: u64) -> wharf_oci::Result<Verified> {
+pub async fn verify_body(
+    response: reqwest::Response,
+    digest: &Digest,
+    size: u64,
+) -> wharf_oci::Result<Verified> {
     let mut verifier = Verifier::new(digest.clone(), size);
     let mut body = response.bytes_stream();
     while let Some(chunk) = body.next().await {

@@ -17,10 +17,9 @@ struct Image {
 impl Image {
     fn new(layers: &[&[u8]]) -> Self {
         let layers: Vec<Vec<u8>> = layers.iter().map(|l| l.to_vec()).collect();
-        let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers"}}"#.to_vec();
-        let descriptor = |media_type: &str, bytes: &[u8]| {
-            json!({"mediaType": media_type, "digest": Digest::sha256_of(bytes), "size": bytes.len()})
-        };
+        let config =
+            br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers"}}"#.to_vec();
+        let descriptor = |media_type: &str, bytes: &[u8]| json!({"mediaType": media_type, "digest": Digest::sha256_of(bytes), "size": bytes.len()});
         let manifest = json!({
             "schemaVersion": 2,
             "mediaType": OCI_MANIFEST,
@@ -85,11 +84,18 @@ fn combined_archive_lists_layout_then_docker_files_then_blobs() {
     ];
     assert_eq!(paths(&entries), expected);
     assert_well_formed(&archive, &bytes, &entries);
-    assert_eq!(content(&entries, "oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#);
+    assert_eq!(
+        content(&entries, "oci-layout"),
+        br#"{"imageLayoutVersion":"1.0.0"}"#
+    );
     assert_eq!(content(&entries, &blob(&image.manifest)), image.manifest);
     assert_eq!(content(&entries, &blob(&image.config)), image.config);
     assert_eq!(content(&entries, &blob(b"top layer!")), b"top layer!");
-    let layers: Vec<_> = archive.blobs().into_iter().map(|(d, s)| (d.clone(), s)).collect();
+    let layers: Vec<_> = archive
+        .blobs()
+        .into_iter()
+        .map(|(d, s)| (d.clone(), s))
+        .collect();
     assert_eq!(
         layers,
         [
@@ -142,7 +148,10 @@ fn index_json_names_the_manifest_as_served() {
             }],
         })
     );
-    assert_eq!(json(content(&entries, "manifest.json"))[0]["RepoTags"], json!(["alpine:3.20"]));
+    assert_eq!(
+        json(content(&entries, "manifest.json"))[0]["RepoTags"],
+        json!(["alpine:3.20"])
+    );
 }
 
 #[test]
@@ -151,7 +160,10 @@ fn oci_format_has_no_docker_files() {
     let (archive, bytes) = image.write(&image.plan("localhost:5000/test:1"), Format::Oci);
     let entries = read_entries(&bytes);
     let names = paths(&entries);
-    assert_eq!(&names[..4], ["blobs/", "blobs/sha256/", "oci-layout", "index.json"]);
+    assert_eq!(
+        &names[..4],
+        ["blobs/", "blobs/sha256/", "oci-layout", "index.json"]
+    );
     assert!(!names.contains(&"manifest.json"));
     assert!(!names.contains(&"repositories"));
     assert_eq!(names.len(), 8);
@@ -194,7 +206,10 @@ fn without_a_tag_the_image_is_named_by_digest() {
     let (_, bytes) = image.write(&image.plan(&pinned), Format::Combined);
     let entries = read_entries(&bytes);
     assert!(!paths(&entries).contains(&"repositories"));
-    assert_eq!(json(content(&entries, "manifest.json"))[0]["RepoTags"], json!([]));
+    assert_eq!(
+        json(content(&entries, "manifest.json"))[0]["RepoTags"],
+        json!([])
+    );
     let annotations = &json(content(&entries, "index.json"))["manifests"][0]["annotations"];
     assert_eq!(*annotations, json!({"io.containerd.image.name": pinned}));
 }
@@ -205,7 +220,8 @@ fn sha512_blobs_get_their_own_directory() {
     let mut plan = image.plan("localhost:5000/test:1");
     let big = b"sha512 layer".to_vec();
     let big_digest = Digest::of(crate::Algorithm::Sha512, &big);
-    plan.layers.push(BlobRef::new(big_digest.clone(), big.len() as u64));
+    plan.layers
+        .push(BlobRef::new(big_digest.clone(), big.len() as u64));
     let archive = plan.archive(Format::Combined).unwrap();
     let mut blobs = store(&image.layers);
     blobs.insert(big_digest.clone(), big.clone());
@@ -244,7 +260,12 @@ fn real_manifest_from_the_fixtures_plans_its_layers() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| BlobRef::new(l["digest"].as_str().unwrap().parse().unwrap(), l["size"].as_u64().unwrap()))
+        .map(|l| {
+            BlobRef::new(
+                l["digest"].as_str().unwrap().parse().unwrap(),
+                l["size"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert!(!layers.is_empty());
     let plan = ImagePlan {
@@ -257,7 +278,11 @@ fn real_manifest_from_the_fixtures_plans_its_layers() {
         layers: layers.clone(),
     };
     let archive = plan.archive(Format::Combined).unwrap();
-    let planned: Vec<_> = archive.blobs().into_iter().map(|(d, s)| BlobRef::new(d.clone(), s)).collect();
+    let planned: Vec<_> = archive
+        .blobs()
+        .into_iter()
+        .map(|(d, s)| BlobRef::new(d.clone(), s))
+        .collect();
     assert_eq!(planned, layers);
 }
 
@@ -298,11 +323,23 @@ fn inputs_that_do_not_match_their_digests_are_refused() {
 #[test]
 fn blobs_that_do_not_verify_stop_the_writer() {
     let image = Image::new(&[b"the real layer"]);
-    let archive = image.plan("localhost:5000/test:1").archive(Format::Combined).unwrap();
+    let archive = image
+        .plan("localhost:5000/test:1")
+        .archive(Format::Combined)
+        .unwrap();
     let wrong = archive.write_to_vec(|_| b"the fake layer".to_vec());
     assert!(matches!(wrong, Err(Error::DigestMismatch { .. })));
     let short = archive.write_to_vec(|_| b"short".to_vec());
-    assert!(matches!(short, Err(Error::SizeMismatch { expected: 14, actual: 5 })));
+    assert!(matches!(
+        short,
+        Err(Error::SizeMismatch {
+            expected: 14,
+            actual: 5
+        })
+    ));
     let long = archive.write_to_vec(|_| vec![0; 100]);
-    assert!(matches!(long, Err(Error::SizeMismatch { expected: 14, .. })));
+    assert!(matches!(
+        long,
+        Err(Error::SizeMismatch { expected: 14, .. })
+    ));
 }

@@ -79,7 +79,10 @@ fn hitch_is_written_folder_by_folder() {
     assert_well_formed(&archive, &bytes, &entries);
     assert_eq!(entries.len(), 1 + 13 * 4);
     assert_eq!(entries[0].path, "repositories");
-    assert_eq!(json(&entries[0].content), json!({"hitch": {"1.8.0-1": TOP_ID}}));
+    assert_eq!(
+        json(&entries[0].content),
+        json!({"hitch": {"1.8.0-1": TOP_ID}})
+    );
     // Bottom layer first, each folder named by its v1 id.
     for ((_, v1, id), folder) in hitch().iter().rev().zip(entries[1..].chunks(4)) {
         let names: Vec<_> = folder.iter().map(|e| e.path.clone()).collect();
@@ -94,10 +97,17 @@ fn hitch_is_written_folder_by_folder() {
 #[test]
 fn layer_tar_is_the_blob_as_served() {
     let (plan, blobs) = hitch_with_synthetic_blobs();
-    let bytes = plan.archive().unwrap().write_to_vec(fetch_from(&blobs)).unwrap();
+    let bytes = plan
+        .archive()
+        .unwrap()
+        .write_to_vec(fetch_from(&blobs))
+        .unwrap();
     let entries = read_entries(&bytes);
     for layer in &plan.layers {
-        let id = json(layer.v1_compatibility.as_bytes())["id"].as_str().unwrap().to_owned();
+        let id = json(layer.v1_compatibility.as_bytes())["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let stored = content(&entries, &format!("{id}/layer.tar"));
         assert_eq!(Digest::sha256_of(stored), layer.blob.digest, "{id}");
     }
@@ -131,7 +141,12 @@ fn only_non_empty_blobs_are_fetched_bottom_first() {
         .collect();
     let expected = [("728328ac", 1000), ("a0e9543d", 2000), ("3148f4af", 3000)];
     assert_eq!(fetched, expected.map(|(p, s)| (p.to_owned(), s)));
-    let small: u64 = archive.segments().iter().filter(|s| matches!(s, Segment::Bytes(_))).map(Segment::len).sum();
+    let small: u64 = archive
+        .segments()
+        .iter()
+        .filter(|s| matches!(s, Segment::Bytes(_)))
+        .map(Segment::len)
+        .sum();
     assert_eq!(archive.total_size(), small + 6000);
 }
 
@@ -142,21 +157,42 @@ fn a_repeated_blob_becomes_a_hard_link() {
     let bottom = plan.layers.last().unwrap().blob.clone();
     plan.layers[0].blob = bottom.clone();
     let archive = plan.archive().unwrap();
-    assert_eq!(archive.blobs().iter().filter(|(d, _)| **d == bottom.digest).count(), 1);
+    assert_eq!(
+        archive
+            .blobs()
+            .iter()
+            .filter(|(d, _)| **d == bottom.digest)
+            .count(),
+        1
+    );
     let bytes = archive.write_to_vec(fetch_from(&blobs)).unwrap();
     let entries = read_entries(&bytes);
     let bottom_id = hitch().last().unwrap().2.clone();
-    let top = entries.iter().find(|e| e.path == format!("{TOP_ID}/layer.tar")).unwrap();
+    let top = entries
+        .iter()
+        .find(|e| e.path == format!("{TOP_ID}/layer.tar"))
+        .unwrap();
     assert_eq!(top.kind, tar::EntryType::Link);
-    assert_eq!(top.link.as_deref(), Some(format!("{bottom_id}/layer.tar").as_str()));
+    assert_eq!(
+        top.link.as_deref(),
+        Some(format!("{bottom_id}/layer.tar").as_str())
+    );
 }
 
 #[test]
 fn same_plan_gives_identical_bytes() {
     let (first, blobs) = hitch_with_synthetic_blobs();
     let (second, _) = hitch_with_synthetic_blobs();
-    let a = first.archive().unwrap().write_to_vec(fetch_from(&blobs)).unwrap();
-    let b = second.archive().unwrap().write_to_vec(fetch_from(&blobs)).unwrap();
+    let a = first
+        .archive()
+        .unwrap()
+        .write_to_vec(fetch_from(&blobs))
+        .unwrap();
+    let b = second
+        .archive()
+        .unwrap()
+        .write_to_vec(fetch_from(&blobs))
+        .unwrap();
     assert_eq!(a, b);
 }
 
@@ -176,12 +212,26 @@ fn bad_plans_are_refused_with_a_reason() {
     invalid(plan_error(|p| p.name = name(&pinned)), "needs a tag");
     invalid(plan_error(|p| p.layers.clear()), "no layers");
     invalid(plan_error(|p| p.layers.swap(3, 4)), "parent");
-    invalid(plan_error(|p| { p.layers.pop(); }), "parent");
-    invalid(plan_error(|p| p.layers[0].v1_compatibility = "not json".into()), "history[0]");
+    invalid(
+        plan_error(|p| {
+            p.layers.pop();
+        }),
+        "parent",
+    );
+    invalid(
+        plan_error(|p| p.layers[0].v1_compatibility = "not json".into()),
+        "history[0]",
+    );
     let traversal = r#"{"id":"../../etc/passwd"}"#;
-    invalid(plan_error(|p| p.layers[12].v1_compatibility = traversal.into()), "64 lowercase hex");
+    invalid(
+        plan_error(|p| p.layers[12].v1_compatibility = traversal.into()),
+        "64 lowercase hex",
+    );
     let upper = format!(r#"{{"id":"{}"}}"#, TOP_ID.to_uppercase());
-    invalid(plan_error(|p| p.layers[12].v1_compatibility = upper), "64 lowercase hex");
+    invalid(
+        plan_error(|p| p.layers[12].v1_compatibility = upper),
+        "64 lowercase hex",
+    );
     invalid(
         plan_error(|p| {
             let top = p.layers[0].clone();
@@ -190,23 +240,44 @@ fn bad_plans_are_refused_with_a_reason() {
         "parent",
     );
     let duplicate = format!(r#"{{"id":"{TOP_ID}","parent":"{TOP_ID}"}}"#);
-    invalid(plan_error(|p| p.layers.insert(0, LegacyLayer {
-        blob: BlobRef::new(EMPTY.parse().unwrap(), 32),
-        v1_compatibility: duplicate,
-    })), "appears twice");
+    invalid(
+        plan_error(|p| {
+            p.layers.insert(
+                0,
+                LegacyLayer {
+                    blob: BlobRef::new(EMPTY.parse().unwrap(), 32),
+                    v1_compatibility: duplicate,
+                },
+            )
+        }),
+        "appears twice",
+    );
 }
 
 #[test]
 fn sizes_must_be_consistent() {
     let empty = plan_error(|p| {
-        let i = p.layers.iter().position(|l| is_empty_layer(&l.blob.digest)).unwrap();
+        let i = p
+            .layers
+            .iter()
+            .position(|l| is_empty_layer(&l.blob.digest))
+            .unwrap();
         p.layers[i].blob.size = 33;
     });
-    assert_eq!(empty, Error::SizeMismatch { expected: 32, actual: 33 });
+    assert_eq!(
+        empty,
+        Error::SizeMismatch {
+            expected: 32,
+            actual: 33
+        }
+    );
     let repeated = plan_error(|p| {
         let mut bottom = p.layers.last().unwrap().blob.clone();
         bottom.size += 1;
         p.layers[0].blob = bottom;
     });
-    assert!(matches!(repeated, Error::SizeMismatch { .. }), "{repeated:?}");
+    assert!(
+        matches!(repeated, Error::SizeMismatch { .. }),
+        "{repeated:?}"
+    );
 }

@@ -5,7 +5,15 @@ use super::*;
 
 #[test]
 fn padding_fills_to_the_next_block() {
-    let cases = [(0, 0), (1, 511), (511, 1), (512, 0), (513, 511), (1 << 33, 0), (1025, 511)];
+    let cases = [
+        (0, 0),
+        (1, 511),
+        (511, 1),
+        (512, 0),
+        (513, 511),
+        (1 << 33, 0),
+        (1025, 511),
+    ];
     for (size, expected) in cases {
         assert_eq!(padding(size), expected, "size {size}");
     }
@@ -30,10 +38,17 @@ fn a_file_is_a_header_its_bytes_and_padding() {
     let sum: u32 = bytes[..512]
         .iter()
         .enumerate()
-        .map(|(i, &b)| if (148..156).contains(&i) { 32 } else { u32::from(b) })
+        .map(|(i, &b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                u32::from(b)
+            }
+        })
         .sum();
-    let field = std::str::from_utf8(&bytes[148..154]).unwrap();
-    assert_eq!(u32::from_str_radix(field, 8).unwrap(), sum);
+    let field = std::str::from_utf8(&bytes[148..156]).unwrap();
+    let digits = field.trim_end_matches(['\0', ' ']);
+    assert_eq!(u32::from_str_radix(digits, 8).unwrap(), sum, "{field:?}");
     let entries = read_entries(bytes);
     assert_eq!(paths(&entries), ["oci-layout"]);
     assert_eq!(entries[0].content, b"hello");
@@ -58,7 +73,11 @@ fn a_blob_is_a_placeholder_between_header_and_padding() {
             size: 11
         }
     );
-    assert_eq!(segments[2].len(), 501 + 512 + 512 + 1024, "padding, file, end");
+    assert_eq!(
+        segments[2].len(),
+        501 + 512 + 512 + 1024,
+        "padding, file, end"
+    );
     assert_eq!(archive.total_size(), 1024 + 11 + 501 + 1024 + 1024);
     assert_eq!(archive.blobs(), [(&digest, 11)]);
     let bytes = archive.write_to_vec(|_| b"layer bytes".to_vec()).unwrap();
@@ -91,7 +110,11 @@ fn pax_records_count_their_own_length() {
         let record = pax_record("path", &value);
         let text = String::from_utf8(record.clone()).unwrap();
         let (len, rest) = text.split_once(' ').unwrap();
-        assert_eq!(len.parse::<usize>().unwrap(), record.len(), "value length {value_len}");
+        assert_eq!(
+            len.parse::<usize>().unwrap(),
+            record.len(),
+            "value length {value_len}"
+        );
         assert_eq!(rest, format!("path={value}\n"));
     }
 }

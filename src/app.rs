@@ -1,0 +1,321 @@
+//! The root component: holds the reducer, wires hooks to components.
+
+use std::rc::Rc;
+
+use wharf_oci::auth::{Credentials as Creds, Secret};
+use wharf_oci::Digest;
+use yew::prelude::*;
+
+use crate::components::bottle_table::BottleTable;
+use crate::components::credentials::{Credentials, Entered};
+use crate::components::downloads::Downloads as DownloadList;
+use crate::components::image_view::Image;
+use crate::components::platform_table::PlatformTable;
+use crate::components::problem::ProblemNotice;
+use crate::components::raw_docs::RawDocs;
+use crate::components::reference_form::ReferenceForm;
+use crate::components::settings::Settings;
+use crate::components::tags_view::Tags;
+use crate::download::StartDownload;
+use crate::hooks::use_downloads::{use_downloads, Downloads};
+use crate::hooks::use_registry::{use_registry, Registry};
+use crate::hooks::use_relay_setting::{use_relay_setting, RelaySetting};
+use crate::hooks::use_url_state::{self, use_popstate, UrlState};
+use crate::state::{Action, DownloadStatus, State, View};
+use crate::view::{Blob, BottleRow, Looked, LookedKind, Remedy};
+
+/// Which side panel is open.
+#[derive(Debug, Clone, PartialEq, Default)]
+enum Panel {
+    #[default]
+    None,
+    Settings,
+    Credentials { host: String },
+}
+
+/// What the handlers need, cloned into each callback.
+#[derive(Clone, PartialEq)]
+struct Ctx {
+    state: UseReducerHandle<State>,
+    registry: Registry,
+    downloads: Downloads,
+    relay: RelaySetting,
+    panel: UseStateHandle<Panel>,
+    known_hosts: UseStateHandle<Vec<String>>,
+}
+
+#[function_component(App)]
+pub fn app() -> Html {
+    let state = use_reducer(State::default);
+    let (relay, save_relay) = use_relay_setting();
+    let registry = use_registry(state.dispatcher(), relay.template.clone());
+    let downloads = use_downloads(state.dispatcher());
+    let panel = use_state(Panel::default);
+    let known_hosts = use_state(Vec::<String>::new);
+    let ctx = Ctx { state, registry, downloads, relay, panel, known_hosts };
+    {
+        let registry = ctx.registry.clone();
+        use_effect_with((), move |_| registry.open(use_url_state::current(), false));
+    }
+    {
+        let registry = ctx.registry.clone();
+        use_popstate(Callback::from(move |url| registry.open(url, false)));
+    }
+    html! {
+        <>
+            { header(&ctx) }
+            <main>
+                { form(&ctx) }
+                { problem(&ctx) }
+                { side_panel(&ctx, save_relay) }
+                { view(&ctx) }
+                { download_list(&ctx) }
+            </main>
+        </>
+    }
+}
+
+fn header(ctx: &Ctx) -> Html {
+    let toggle = |target: Panel| {
+        let panel = ctx.panel.clone();
+        Callback::from(move |_| panel.set(if *panel == target { Panel::None } else { target.clone() }))
+    };
+    let host = current_host(ctx);
+    html! {
+        <header class="top">
+            <h1>{ "wharf" }</h1>
+            <p>{ "Verified files from container registries, in your browser" }</p>
+            <nav>
+                <button class="small" onclick={toggle(Panel::Credentials { host })}>{ "Credentials" }</button>
+                <button class="small" onclick={toggle(Panel::Settings)}>{ "Relay" }</button>
+            </nav>
+        </header>
+    }
+}
+
+fn current_host(ctx: &Ctx) -> String {
+    match &ctx.state.view {
+        View::Loading { reference } => reference.registry().to_owned(),
+        View::Looked(l) => l.reference.registry().to_owned(),
+        View::Tags(t) => t.reference.registry().to_owned(),
+        View::Start => ctx
+            .state
+            .input
+            .trim()
+            .parse::<wharf_oci::Reference>()
+            .map(|r| r.registry().to_owned())
+            .unwrap_or_default(),
+    }
+}
+
+fn form(ctx: &Ctx) -> Html {
+    let open = |tags: bool| {
+        let registry = ctx.registry.clone();
+        Callback::from(move |text: String| {
+            registry.open(UrlState { reference: Some(text.trim().to_owned()), tags, ..UrlState::default() }, true)
+        })
+    };
+    let dispatch = ctx.state.dispatcher();
+    html! {
+        <ReferenceForm value={ctx.state.input.clone()} error={ctx.state.input_error.clone()}
+            busy={matches!(ctx.state.view, View::Loading { .. })}
+            on_input={Callback::from(move |t| dispatch.dispatch(Action::Input(t)))}
+            on_lookup={open(false)} on_tags={open(true)} />
+    }
+}
+
+fn problem(ctx: &Ctx) -> Html {
+    let Some(problem) = ctx.state.error.clone() else { return html! {} };
+    let dispatch = ctx.state.dispatcher();
+    let on_remedy = {
+        let ctx = ctx.clone();
+        Callback::from(move |remedy: Remedy| match remedy {
+            Remedy::Credentials { host } => ctx.panel.set(Panel::Credentials { host }),
+            Remedy::RelaySettings => ctx.panel.set(Panel::Settings),
+            Remedy::Tags => {
+                let reference = Some(ctx.state.input.clone());
+                ctx.registry.open(UrlState { reference, tags: true, ..UrlState::default() }, true);
+            }
+            Remedy::Nothing | Remedy::Wait { .. } => {}
+        })
+    };
+    html! {
+        <ProblemNotice {problem} {on_remedy} on_dismiss={Callback::from(move |_| dispatch.dispatch(Action::DismissError))} />
+    }
+}
+
+fn side_panel(ctx: &Ctx, save_relay: Callback<String>) -> Html {
+    match &*ctx.panel {
+        Panel::None => html! {},
+        Panel::Settings => html! {
+            <Settings template={ctx.relay.text.clone()} default_template={ctx.relay.default_text.clone()}
+                error={ctx.relay.error.clone()} on_save={save_relay} />
+        },
+        Panel::Credentials { host } => credentials_panel(ctx, host),
+    }
+}
+
+fn credentials_panel(ctx: &Ctx, host: &str) -> Html {
+    let on_save = {
+        let ctx = ctx.clone();
+        Callback::from(move |e: Entered| {
+            let creds = if e.username.is_empty() {
+                Creds::token(Secret::new(e.secret))
+            } else {
+                Creds::user_password(e.username, Secret::new(e.secret))
+            };
+            let Ok(creds) = creds else { return };
+            ctx.registry.client.set_credentials(&e.host, Some(creds));
+            let mut known = (*ctx.known_hosts).clone();
+            if !known.contains(&e.host) {
+                known.push(e.host.clone());
+            }
+            ctx.known_hosts.set(known);
+            ctx.panel.set(Panel::None);
+            // Try again what needed the credentials.
+            ctx.registry.open(use_url_state::current(), false);
+        })
+    };
+    let on_forget = {
+        let ctx = ctx.clone();
+        Callback::from(move |host: String| {
+            ctx.registry.client.set_credentials(&host, None);
+            ctx.known_hosts.set(ctx.known_hosts.iter().filter(|h| **h != host).cloned().collect());
+        })
+    };
+    html! { <Credentials host={host.to_owned()} known={(*ctx.known_hosts).clone()} {on_save} {on_forget} /> }
+}
+
+fn view(ctx: &Ctx) -> Html {
+    match &ctx.state.view {
+        View::Start => html! {},
+        View::Loading { reference } => html! {
+            <section class="panel" data-view="loading"><p>{ format!("Looking up {reference}…") }</p></section>
+        },
+        View::Tags(tags) => {
+            let registry = ctx.registry.clone();
+            let reference = tags.reference.clone();
+            let on_choose = Callback::from(move |tag: String| {
+                let text = reference.with_tag(&tag).map(|r| r.to_string()).unwrap_or(tag);
+                registry.open(UrlState { reference: Some(text), ..UrlState::default() }, true);
+            });
+            html! { <Tags view={tags.clone()} {on_choose} on_more={Callback::noop()} /> }
+        }
+        View::Looked(looked) => looked_view(ctx, looked),
+    }
+}
+
+fn looked_view(ctx: &Ctx, looked: &Rc<Looked>) -> Html {
+    let copy = Callback::from(|text: String| copy_text(&text));
+    let body = match &looked.kind {
+        LookedKind::Platforms(rows) => {
+            let on_choose = choose_platform(ctx, looked, rows);
+            html! { <PlatformTable rows={rows.clone()} {on_choose} /> }
+        }
+        LookedKind::Bottles(rows) => {
+            let busy: Vec<String> = rows.iter().filter(|r| ctx.state.is_downloading(&r.blob)).map(|r| r.tag.clone()).collect();
+            let on_download = download_bottle(ctx, looked);
+            html! { <BottleTable rows={rows.clone()} {busy} {on_download} /> }
+        }
+        LookedKind::Image(image) => {
+            let busy: Vec<Digest> = image.layers.iter().chain(&image.config_blob).map(|b| b.digest.clone())
+                .filter(|d| ctx.state.is_downloading(d)).collect();
+            html! { <Image image={image.clone()} {busy} exporting={false}
+                on_download={download_blob(ctx, looked)} on_export={Callback::noop()} /> }
+        }
+    };
+    html! {
+        <>
+            <section class="panel" data-view="resolved">
+                <dl class="facts">
+                    <dt>{ "Reference" }</dt><dd><code>{ looked.reference.to_string() }</code></dd>
+                    <dt>{ "Digest" }</dt><dd class="digest" data-resolved-digest={looked.digest.to_string()}>{ looked.digest.to_string() }</dd>
+                    <dt>{ "Media type" }</dt><dd><code data-media-type="">{ &looked.media_type }</code></dd>
+                </dl>
+            </section>
+            { body }
+            <RawDocs docs={looked.raw.clone()} on_copy={copy} />
+        </>
+    }
+}
+
+fn choose_platform(ctx: &Ctx, looked: &Rc<Looked>, rows: &[crate::view::PlatformRow]) -> Callback<Digest> {
+    let registry = ctx.registry.clone();
+    let rows = rows.to_vec();
+    let reference = looked.reference.to_string();
+    Callback::from(move |digest: Digest| {
+        let Some(row) = rows.iter().find(|r| r.digest == digest) else { return };
+        let url = UrlState { reference: Some(reference.clone()), platform: Some(row.platform.clone()), ..UrlState::default() };
+        registry.open(url, true);
+    })
+}
+
+fn download_bottle(ctx: &Ctx, looked: &Rc<Looked>) -> Callback<BottleRow> {
+    let ctx = ctx.clone();
+    let looked = looked.clone();
+    Callback::from(move |row: BottleRow| {
+        let url = UrlState { reference: Some(looked.reference.to_string()), bottle: Some(row.tag.clone()), ..UrlState::default() };
+        use_url_state::push(&url);
+        let Some(size) = row.size else { return };
+        start(&ctx, &looked, row.blob.clone(), size, row.file_name.clone());
+    })
+}
+
+fn download_blob(ctx: &Ctx, looked: &Rc<Looked>) -> Callback<Blob> {
+    let ctx = ctx.clone();
+    let looked = looked.clone();
+    Callback::from(move |blob: Blob| match blob.size {
+        Some(size) => start(&ctx, &looked, blob.digest.clone(), size, blob.file_name.clone()),
+        None => {
+            let ctx = ctx.clone();
+            let looked = looked.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                match crate::lookup::blob_size(&ctx.registry.client, &looked.reference, &blob.digest).await {
+                    Ok(size) => start(&ctx, &looked, blob.digest.clone(), size, blob.file_name.clone()),
+                    Err(e) => ctx.state.dispatch(Action::Failed(Rc::new((&e).into()))),
+                }
+            });
+        }
+    })
+}
+
+fn start(ctx: &Ctx, looked: &Looked, digest: Digest, size: u64, file_name: String) {
+    if ctx.state.is_downloading(&digest) {
+        return;
+    }
+    let id = u64::from(ctx.state.upcoming_download());
+    ctx.state.dispatch(Action::DownloadStarted { file_name: file_name.clone(), digest: digest.clone(), size });
+    let credentials = ctx.registry.client.credentials_for(looked.reference.registry());
+    ctx.downloads.start(StartDownload {
+        id,
+        reference: looked.reference.clone(),
+        digest,
+        size,
+        file_name,
+        relay: ctx.relay.template.clone(),
+        credentials: credentials.as_ref().map(Into::into),
+    });
+}
+
+fn download_list(ctx: &Ctx) -> Html {
+    let dispatch = ctx.state.dispatcher();
+    let downloads = ctx.downloads.clone();
+    let on_expected = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |(id, text)| dispatch.dispatch(Action::ExpectedDigest { id, text }))
+    };
+    let running = ctx.state.downloads.values().any(|d| matches!(d.status, DownloadStatus::Running { .. }));
+    let _ = running;
+    html! {
+        <DownloadList downloads={ctx.state.downloads.clone()}
+            on_cancel={Callback::from(move |id: u32| downloads.cancel(u64::from(id)))}
+            on_copy={Callback::from(|t: String| copy_text(&t))} {on_expected}
+            on_clear={Callback::from(move |_| dispatch.dispatch(Action::ClearFinished))} />
+    }
+}
+
+fn copy_text(text: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.navigator().clipboard().write_text(text);
+    }
+}

@@ -1,0 +1,109 @@
+//! The download worker, seen from the page: start and cancel downloads, and turn the worker's
+//! events into reducer actions (with a transfer rate), saving each verified file.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use crate::download::{save_verified, DownloadEvent, DownloadManager, StartDownload, WORKER_SCRIPT};
+use crate::net::{js, IoError};
+use crate::state::{Action, State};
+
+/// Rate bookkeeping per download: (time of the previous event in ms, bytes then, smoothed rate).
+type Rates = Rc<RefCell<BTreeMap<u64, (u64, u64, Option<f64>)>>>;
+
+#[derive(Clone, PartialEq)]
+pub struct Downloads {
+    manager: Option<DownloadManager>,
+    dispatch: UseReducerDispatcher<State>,
+}
+
+impl Downloads {
+    pub fn start(&self, job: StartDownload) {
+        match &self.manager {
+            Some(m) => m.start(job),
+            None => fail(&self.dispatch, job.id, &IoError::Browser {
+                message: "the download worker could not start".into(),
+            }),
+        }
+    }
+
+    pub fn cancel(&self, id: u64) {
+        if let Some(m) = &self.manager {
+            m.cancel(id);
+        }
+    }
+}
+
+#[hook]
+pub fn use_downloads(dispatch: UseReducerDispatcher<State>) -> Downloads {
+    let manager = {
+        let dispatch = dispatch.clone();
+        use_memo((), move |_| {
+            let rates: Rates = Rc::default();
+            DownloadManager::new(WORKER_SCRIPT, move |event| on_event(&dispatch, &rates, event)).ok()
+        })
+    };
+    Downloads { manager: (*manager).clone(), dispatch }
+}
+
+fn on_event(dispatch: &UseReducerDispatcher<State>, rates: &Rates, event: DownloadEvent) {
+    let id = event.id();
+    let Ok(key) = u32::try_from(id) else { return };
+    match event {
+        DownloadEvent::Progress { bytes, .. } => {
+            let rate = update_rate(rates, id, bytes);
+            dispatch.dispatch(Action::Progress { id: key, bytes, rate, note: None });
+        }
+        DownloadEvent::Retrying { attempt, after_ms, reason, .. } => {
+            let note = format!("{reason}; retry {attempt} in {}", crate::net::human_duration(after_ms));
+            let bytes = rates.borrow().get(&id).map_or(0, |r| r.1);
+            dispatch.dispatch(Action::Progress { id: key, bytes, rate: None, note: Some(note) });
+        }
+        DownloadEvent::Verified { staged_name, file_name, .. } => {
+            rates.borrow_mut().remove(&id);
+            let dispatch = dispatch.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                match save_verified(&staged_name, &file_name).await {
+                    Ok(()) => dispatch.dispatch(Action::Saved { id: key }),
+                    Err(e) => fail(&dispatch, id, &e),
+                }
+            });
+        }
+        DownloadEvent::Failed { error, .. } => {
+            rates.borrow_mut().remove(&id);
+            fail(dispatch, id, &error);
+        }
+        DownloadEvent::Cancelled { .. } => {
+            rates.borrow_mut().remove(&id);
+            dispatch.dispatch(Action::Cancelled { id: key });
+        }
+    }
+}
+
+fn fail(dispatch: &UseReducerDispatcher<State>, id: u64, error: &IoError) {
+    let Ok(id) = u32::try_from(id) else { return };
+    let actual = match error {
+        IoError::DigestMismatch { actual, .. } => Some(actual.clone()),
+        _ => None,
+    };
+    dispatch.dispatch(Action::DownloadFailed { id, message: error.to_string(), actual });
+}
+
+/// A smoothed transfer rate in bytes per second.
+fn update_rate(rates: &Rates, id: u64, bytes: u64) -> Option<f64> {
+    let now = js::now_ms();
+    let mut rates = rates.borrow_mut();
+    let entry = rates.entry(id).or_insert((now, bytes, None));
+    let (then, before, rate) = *entry;
+    let elapsed = now.saturating_sub(then);
+    if elapsed < 250 {
+        return rate;
+    }
+    let sample = bytes.saturating_sub(before) as f64 * 1000.0 / elapsed as f64;
+    let smoothed = rate.map_or(sample, |r| 0.7 * r + 0.3 * sample);
+    *entry = (now, bytes, Some(smoothed));
+    Some(smoothed)
+}
