@@ -68,8 +68,8 @@ pub fn app() -> Html {
                 { form(&ctx) }
                 { problem(&ctx) }
                 { side_panel(&ctx, save_relay) }
-                { view(&ctx) }
                 { download_list(&ctx) }
+                { view(&ctx) }
             </main>
         </>
     }

@@ -44,14 +44,17 @@ pub fn reference_form(props: &Props) -> Html {
         let input: HtmlInputElement = e.target_unchecked_into();
         input.value()
     });
-    let examples = EXAMPLES.iter().map(|ex| {
+    let examples = EXAMPLES.iter().enumerate().map(|(i, ex)| {
         let on_lookup = props.on_lookup.clone();
         let ex = (*ex).to_owned();
         let label = ex.clone();
         html! {
-            <button type="button" class="link" onclick={move |_| on_lookup.emit(ex.clone())}>
-                <code>{ label }</code>
-            </button>
+            <>
+                if i > 0 { { " · " } }
+                <button type="button" class="link" onclick={move |_| on_lookup.emit(ex.clone())}>
+                    <code>{ label }</code>
+                </button>
+            </>
         }
     });
     html! {

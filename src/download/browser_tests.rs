@@ -159,13 +159,15 @@ impl Sink for MemorySink {
 #[wasm_bindgen_test]
 async fn byob_reader_hashes_an_in_memory_response() {
     let bytes = data((2 << 20) + 12_345, 1);
-    let response =
-        web_sys::Response::new_with_opt_js_u8_array(Some(&Uint8Array::from(&bytes[..])))
-            .expect("response");
+    let response = web_sys::Response::new_with_opt_js_u8_array(Some(&Uint8Array::from(&bytes[..])))
+        .expect("response");
     let body = response.body().expect("body");
     let mut buffer = ChunkBuffer::new(1 << 20);
     let mut reader = BodyReader::new(&body, &mut buffer).expect("reader");
-    assert!(reader.is_byob(), "a Response body is a byte stream in Chromium");
+    assert!(
+        reader.is_byob(),
+        "a Response body is a byte stream in Chromium"
+    );
     let mut verifier = Verifier::new(Digest::sha256_of(&bytes), bytes.len() as u64);
     let mut chunks = 0;
     while let Some(chunk) = reader.next().await.expect("read") {
@@ -243,7 +245,14 @@ async fn engine_honours_retry_after_and_gives_up_on_fatal_errors() {
     }));
     let verifier = Verifier::new(Digest::sha256_of(&bytes), bytes.len() as u64);
     let mut sink = MemorySink::default();
-    let got = fetch_blob(&mut engine, &denied, verifier, &mut sink, &mut Seen::default()).await;
+    let got = fetch_blob(
+        &mut engine,
+        &denied,
+        verifier,
+        &mut sink,
+        &mut Seen::default(),
+    )
+    .await;
     assert!(matches!(got, Err(IoError::Denied { .. })), "{got:?}");
     assert_eq!(denied.opens(), vec![0]);
 }
@@ -270,7 +279,10 @@ async fn staging_writes_reads_back_and_removes() {
     let snapshot = staging.file(name).await.expect("file");
     assert_eq!(snapshot.size() as u64, 200_000);
     staging.remove(name).await.expect("remove");
-    assert!(matches!(staging.file(name).await, Err(IoError::Storage { .. })));
+    assert!(matches!(
+        staging.file(name).await,
+        Err(IoError::Storage { .. })
+    ));
     staging.remove(name).await.expect("removing twice is fine");
     assert!(staging.open_sync("../escape").await.is_err());
 }
@@ -315,7 +327,12 @@ async fn job_verifies_and_keeps_the_staged_file() {
     let bytes = data((1 << 20) + 7, 5);
     let digest = Digest::sha256_of(&bytes);
     let name = staged_name(&digest);
-    Staging::open().await.expect("staging").remove(&name).await.expect("clean");
+    Staging::open()
+        .await
+        .expect("staging")
+        .remove(&name)
+        .await
+        .expect("clean");
     let source = FakeSource::new(bytes.clone());
     let (last, events) = run_job(&source, &digest, bytes.len() as u64, &CancelToken::new()).await;
     assert_eq!(
@@ -338,7 +355,12 @@ async fn job_verifies_and_keeps_the_staged_file() {
     let (last, _) = run_job(&again, &digest, bytes.len() as u64, &CancelToken::new()).await;
     assert!(matches!(last, DownloadEvent::Verified { .. }), "{last:?}");
     assert!(again.opens().is_empty());
-    Staging::open().await.expect("staging").remove(&name).await.expect("clean");
+    Staging::open()
+        .await
+        .expect("staging")
+        .remove(&name)
+        .await
+        .expect("clean");
 }
 
 #[wasm_bindgen_test]
@@ -347,7 +369,12 @@ async fn job_mismatch_deletes_the_staged_file_and_names_both_digests() {
     let promised = data(500_000, 7);
     let expected = Digest::sha256_of(&promised);
     let name = staged_name(&expected);
-    Staging::open().await.expect("staging").remove(&name).await.expect("clean");
+    Staging::open()
+        .await
+        .expect("staging")
+        .remove(&name)
+        .await
+        .expect("clean");
     let source = FakeSource::new(served.clone());
     let (last, _) = run_job(&source, &expected, 500_000, &CancelToken::new()).await;
     assert_eq!(
@@ -366,7 +393,16 @@ async fn job_mismatch_deletes_the_staged_file_and_names_both_digests() {
     let source = FakeSource::new(data(500_001, 6));
     let (last, _) = run_job(&source, &expected, 500_000, &CancelToken::new()).await;
     assert!(
-        matches!(last, DownloadEvent::Failed { error: IoError::SizeMismatch { expected: 500_000, actual: 500_001 }, .. }),
+        matches!(
+            last,
+            DownloadEvent::Failed {
+                error: IoError::SizeMismatch {
+                    expected: 500_000,
+                    actual: 500_001
+                },
+                ..
+            }
+        ),
         "{last:?}"
     );
     assert_eq!(staged_bytes(&name).await, None);
@@ -383,9 +419,16 @@ async fn job_resumes_from_a_staged_prefix() {
     let (last, events) = run_job(&source, &digest, bytes.len() as u64, &CancelToken::new()).await;
     assert!(matches!(last, DownloadEvent::Verified { .. }), "{last:?}");
     assert_eq!(source.opens(), vec![prefix as u64], "one ranged request");
-    assert!(events.iter().all(|e| !matches!(e, DownloadEvent::Retrying { .. })));
+    assert!(events
+        .iter()
+        .all(|e| !matches!(e, DownloadEvent::Retrying { .. })));
     assert_eq!(staged_bytes(&name).await.as_deref(), Some(&bytes[..]));
-    Staging::open().await.expect("staging").remove(&name).await.expect("clean");
+    Staging::open()
+        .await
+        .expect("staging")
+        .remove(&name)
+        .await
+        .expect("clean");
 }
 
 #[wasm_bindgen_test]
@@ -400,7 +443,12 @@ async fn job_restarts_cleanly_when_the_server_ignores_range() {
     assert!(matches!(last, DownloadEvent::Verified { .. }), "{last:?}");
     assert_eq!(source.opens(), vec![300_000]);
     assert_eq!(staged_bytes(&name).await.as_deref(), Some(&bytes[..]));
-    Staging::open().await.expect("staging").remove(&name).await.expect("clean");
+    Staging::open()
+        .await
+        .expect("staging")
+        .remove(&name)
+        .await
+        .expect("clean");
 }
 
 #[wasm_bindgen_test]
@@ -415,9 +463,16 @@ async fn job_drops_a_corrupt_staged_prefix_and_starts_over() {
     let (last, events) = run_job(&source, &digest, bytes.len() as u64, &CancelToken::new()).await;
     assert!(matches!(last, DownloadEvent::Verified { .. }), "{last:?}");
     assert_eq!(source.opens(), vec![200_000, 0]);
-    assert!(events.iter().any(|e| matches!(e, DownloadEvent::Retrying { .. })));
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, DownloadEvent::Retrying { .. })));
     assert_eq!(staged_bytes(&name).await.as_deref(), Some(&bytes[..]));
-    Staging::open().await.expect("staging").remove(&name).await.expect("clean");
+    Staging::open()
+        .await
+        .expect("staging")
+        .remove(&name)
+        .await
+        .expect("clean");
 }
 
 #[wasm_bindgen_test]
@@ -450,7 +505,13 @@ async fn failed_network_keeps_the_staged_bytes_for_later() {
     }
     let (last, events) = run_job(&source, &digest, bytes.len() as u64, &CancelToken::new()).await;
     assert!(
-        matches!(last, DownloadEvent::Failed { error: IoError::Unreachable { .. }, .. }),
+        matches!(
+            last,
+            DownloadEvent::Failed {
+                error: IoError::Unreachable { .. },
+                ..
+            }
+        ),
         "{last:?}"
     );
     let retries = events
@@ -458,6 +519,14 @@ async fn failed_network_keeps_the_staged_bytes_for_later() {
         .filter(|e| matches!(e, DownloadEvent::Retrying { .. }))
         .count();
     assert_eq!(retries, 5);
-    assert_eq!(staged_bytes(&name).await.as_deref(), Some(&bytes[..100_000]));
-    Staging::open().await.expect("staging").remove(&name).await.expect("clean");
+    assert_eq!(
+        staged_bytes(&name).await.as_deref(),
+        Some(&bytes[..100_000])
+    );
+    Staging::open()
+        .await
+        .expect("staging")
+        .remove(&name)
+        .await
+        .expect("clean");
 }

@@ -103,7 +103,9 @@ pub async fn fetch_blob<S: BlobSource, K: Sink, O: Observer>(
             message: "the sink holds fewer bytes than were verified".into(),
         })?;
     let mut attempt = 0u32;
-    let mut seen_at_failure = verifier.bytes_seen();
+    // Failures only stop counting when the download gets further than ever before: a server
+    // that makes us restart (or breaks at the same place) cannot keep it going forever.
+    let mut furthest = verifier.bytes_seen();
     loop {
         if engine.cancel.is_cancelled() {
             return Err(IoError::Cancelled);
@@ -112,17 +114,18 @@ pub async fn fetch_blob<S: BlobSource, K: Sink, O: Observer>(
         if start == size {
             return verifier.finish().map_err(IoError::from);
         }
-        let (error, failure) = match attempt_once(engine, source, &mut verifier, sink, base, observer).await {
-            Step::Done(result) => return result,
-            Step::Failed(error, failure) => (error, failure),
-        };
+        let (error, failure) =
+            match attempt_once(engine, source, &mut verifier, sink, base, observer).await {
+                Step::Done(result) => return result,
+                Step::Failed(error, failure) => (error, failure),
+            };
         if engine.cancel.is_cancelled() {
             return Err(IoError::Cancelled);
         }
-        if verifier.bytes_seen() > seen_at_failure {
+        if verifier.bytes_seen() > furthest {
+            furthest = verifier.bytes_seen();
             attempt = 0;
         }
-        seen_at_failure = verifier.bytes_seen();
         attempt += 1;
         match engine.policy.decide(attempt, failure) {
             Decision::Retry { after_ms } => {
@@ -160,7 +163,13 @@ async fn attempt_once<S: BlobSource, K: Sink, O: Observer>(
         Some(_) => None,
         None => text("content-length").and_then(|v| v.parse::<u64>().ok()),
     };
-    let checked = check_answer(response.status(), text("content-range"), length, start, size);
+    let checked = check_answer(
+        response.status(),
+        text("content-range"),
+        length,
+        start,
+        size,
+    );
     let restart = |verifier: &mut Verifier, sink: &mut K| {
         *verifier = Verifier::new(verifier.expected().clone(), size);
         sink.truncate(base)
@@ -204,7 +213,8 @@ async fn attempt_once<S: BlobSource, K: Sink, O: Observer>(
             Failure::StreamBroken,
         ),
         Ok(Pumped::Ended) => {
-            let done = std::mem::replace(verifier, Verifier::new(verifier.expected().clone(), size));
+            let done =
+                std::mem::replace(verifier, Verifier::new(verifier.expected().clone(), size));
             Step::Done(done.finish().map_err(IoError::from))
         }
     }

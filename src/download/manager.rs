@@ -18,6 +18,7 @@ use crate::net::{js, IoError};
 pub const WORKER_SCRIPT: &str = "./worker_loader.js";
 
 type Listener = Box<dyn Fn(DownloadEvent)>;
+type Handler = Closure<dyn FnMut(JsValue)>;
 
 struct Inner {
     script: String,
@@ -28,7 +29,7 @@ struct Inner {
     queued: RefCell<Vec<String>>,
     /// Jobs started and not yet finished (to fail them if the worker dies).
     active: RefCell<BTreeSet<JobId>>,
-    handlers: RefCell<Vec<Closure<dyn FnMut(JsValue)>>>,
+    handlers: RefCell<Vec<Handler>>,
 }
 
 /// Runs downloads in a Web Worker. Events (progress, retries, the final one) are delivered to
@@ -67,7 +68,7 @@ impl DownloadManager {
     pub fn start(&self, job: StartDownload) {
         let id = job.id;
         self.inner.active.borrow_mut().insert(id);
-        if let Err(error) = self.send(&Command::Start(job)) {
+        if let Err(error) = self.send(&Command::Start(Box::new(job))) {
             self.inner.active.borrow_mut().remove(&id);
             (self.inner.listener)(DownloadEvent::Failed { id, error });
         }
@@ -230,10 +231,8 @@ fn click_download(url: &str, file_name: &str) -> Result<(), IoError> {
         .ok_or_else(|| IoError::Browser {
             message: "saving needs a page (no document here)".into(),
         })?;
-    let anchor: web_sys::HtmlAnchorElement = document
-        .create_element("a")
-        .map_err(fail)?
-        .unchecked_into();
+    let anchor: web_sys::HtmlAnchorElement =
+        document.create_element("a").map_err(fail)?.unchecked_into();
     anchor.set_href(url);
     anchor.set_download(file_name);
     anchor.set_hidden(true);

@@ -81,7 +81,9 @@ impl Staging {
             .map_err(|e| match js::error_name(&e).as_str() {
                 "NoModificationAllowedError" => IoError::Storage {
                     operation: "lock a staged file".into(),
-                    message: format!("{name} is open elsewhere (another download of the same blob?)"),
+                    message: format!(
+                        "{name} is open elsewhere (another download of the same blob?)"
+                    ),
                 },
                 _ => js::storage("open a staged file for writing", &e),
             })?;
@@ -116,10 +118,8 @@ impl Staging {
 
 /// Staged names are plain file names chosen by wharf (`sha256-<hex>.part`, `<id>.tar.part`).
 fn check_name(name: &str) -> Result<(), IoError> {
-    let plain = !name.is_empty()
-        && name != "."
-        && name != ".."
-        && !name.contains(['/', '\\', '\0']);
+    let plain =
+        !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0']);
     if plain {
         Ok(())
     } else {

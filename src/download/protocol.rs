@@ -18,7 +18,7 @@ pub type JobId = u64;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "cmd", rename_all = "snake_case")]
 pub enum Command {
-    Start(StartDownload),
+    Start(Box<StartDownload>),
     Cancel { id: JobId },
 }
 
@@ -95,9 +95,13 @@ impl DownloadEvent {
 pub enum WorkerMessage {
     /// The worker's Wasm is initialised and listening.
     Ready,
-    Event { event: DownloadEvent },
+    Event {
+        event: DownloadEvent,
+    },
     /// The worker panicked; every job in it is lost.
-    Crashed { message: String },
+    Crashed {
+        message: String,
+    },
 }
 
 /// Credentials as they cross to the worker (the secret is in the JSON, which stays in memory;
@@ -117,7 +121,9 @@ impl fmt::Debug for WireCredentials {
                 .field("username", username)
                 .field("password", &"***")
                 .finish(),
-            WireCredentials::Token { .. } => f.debug_struct("Token").field("token", &"***").finish(),
+            WireCredentials::Token { .. } => {
+                f.debug_struct("Token").field("token", &"***").finish()
+            }
         }
     }
 }

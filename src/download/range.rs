@@ -91,18 +91,39 @@ mod tests {
         matches!(r, Err(AnswerProblem::Restart { .. }))
     }
 
+    /// status, Content-Range, Content-Length, asked start, expected outcome
+    type Case = (u16, Option<&'static str>, Option<u64>, u64, BodyStart);
+
     #[test]
     fn accepted_answers() {
-        let cases: &[(u16, Option<&str>, Option<u64>, u64, BodyStart)] = &[
+        let cases: &[Case] = &[
             (200, None, Some(100), 0, BodyStart::FromZero),
             (200, None, None, 0, BodyStart::FromZero),
             // The server ignored the Range: start over.
             (200, None, Some(100), 40, BodyStart::FromZero),
-            (206, Some("bytes 40-99/100"), Some(60), 40, BodyStart::AsAsked),
+            (
+                206,
+                Some("bytes 40-99/100"),
+                Some(60),
+                40,
+                BodyStart::AsAsked,
+            ),
             (206, Some("bytes 40-99/*"), None, 40, BodyStart::AsAsked),
             // A server may send less than asked; the rest is asked for next.
-            (206, Some("bytes 40-49/100"), Some(10), 40, BodyStart::AsAsked),
-            (206, Some("bytes 0-99/100"), Some(100), 0, BodyStart::AsAsked),
+            (
+                206,
+                Some("bytes 40-49/100"),
+                Some(10),
+                40,
+                BodyStart::AsAsked,
+            ),
+            (
+                206,
+                Some("bytes 0-99/100"),
+                Some(100),
+                0,
+                BodyStart::AsAsked,
+            ),
         ];
         for (status, cr, len, start, want) in cases {
             assert_eq!(

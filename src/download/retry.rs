@@ -141,7 +141,11 @@ mod tests {
             (0, Failure::Network, GiveUp),
         ];
         for (attempt, failure, want) in cases {
-            assert_eq!(P.decide(*attempt, *failure), *want, "attempt {attempt}, {failure:?}");
+            assert_eq!(
+                P.decide(*attempt, *failure),
+                *want,
+                "attempt {attempt}, {failure:?}"
+            );
         }
     }
 

@@ -51,21 +51,22 @@ pub fn run() {
         });
     }));
     let state = Rc::new(RefCell::new(State::default()));
-    let handler = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
-        let Some(text) = event.data().as_string() else {
-            return;
-        };
-        match Command::from_json(&text) {
-            Ok(Command::Start(job)) => start(&state, job),
-            Ok(Command::Cancel { id }) => {
-                if let Some(running) = state.borrow().jobs.get(&id) {
-                    running.cancel.cancel();
+    let handler =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            let Some(text) = event.data().as_string() else {
+                return;
+            };
+            match Command::from_json(&text) {
+                Ok(Command::Start(job)) => start(&state, *job),
+                Ok(Command::Cancel { id }) => {
+                    if let Some(running) = state.borrow().jobs.get(&id) {
+                        running.cancel.cancel();
+                    }
                 }
+                // A page of another version, or a bug: nothing to answer to.
+                Err(_) => {}
             }
-            // A page of another version, or a bug: nothing to answer to.
-            Err(_) => {}
-        }
-    });
+        });
     scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
     // The handler lives as long as the worker.
     handler.forget();
@@ -115,7 +116,10 @@ fn start(state: &Rc<RefCell<State>>, job: StartDownload) {
     });
 }
 
-fn client_for(state: &Rc<RefCell<State>>, job: &StartDownload) -> Result<Rc<RegistryClient>, IoError> {
+fn client_for(
+    state: &Rc<RefCell<State>>,
+    job: &StartDownload,
+) -> Result<Rc<RegistryClient>, IoError> {
     let credentials = job
         .credentials
         .as_ref()

@@ -24,7 +24,11 @@ extern "C" {
     type ByobReadWithOptions;
 
     #[wasm_bindgen(method, js_name = read)]
-    fn read_with_options(this: &ByobReadWithOptions, view: &Uint8Array, options: &Object) -> Promise;
+    fn read_with_options(
+        this: &ByobReadWithOptions,
+        view: &Uint8Array,
+        options: &Object,
+    ) -> Promise;
 }
 
 /// Default chunk size; see the throughput notes in the report of `download`.
@@ -79,7 +83,10 @@ pub struct BodyReader<'b> {
 
 impl<'b> BodyReader<'b> {
     /// Locks `body` for reading: BYOB when it is a byte stream, else a default reader.
-    pub fn new(body: &web_sys::ReadableStream, buffer: &'b mut ChunkBuffer) -> Result<Self, IoError> {
+    pub fn new(
+        body: &web_sys::ReadableStream,
+        buffer: &'b mut ChunkBuffer,
+    ) -> Result<Self, IoError> {
         let reader = match web_sys::ReadableStreamByobReader::new(body) {
             Ok(reader) => Reader::Byob(reader),
             Err(_) => Reader::Default {
@@ -101,7 +108,9 @@ impl<'b> BodyReader<'b> {
     pub async fn next(&mut self) -> Result<Option<&[u8]>, JsValue> {
         let filled = match &mut self.reader {
             Reader::Byob(reader) => read_byob(reader, self.buffer).await?,
-            Reader::Default { reader, pending } => read_default(reader, pending, self.buffer).await?,
+            Reader::Default { reader, pending } => {
+                read_default(reader, pending, self.buffer).await?
+            }
         };
         Ok(filled.and_then(|n| self.buffer.wasm.get(..n)))
     }
@@ -125,7 +134,11 @@ async fn read_byob(
     let capacity = js_buffer.byte_length();
     let view = Uint8Array::new(&js_buffer);
     let options = Object::new();
-    Reflect::set(&options, &JsValue::from_str("min"), &JsValue::from(capacity))?;
+    Reflect::set(
+        &options,
+        &JsValue::from_str("min"),
+        &JsValue::from(capacity),
+    )?;
     let reader: &ByobReadWithOptions = reader.unchecked_ref();
     let result = JsFuture::from(reader.read_with_options(&view, &options)).await?;
     let done = Reflect::get(&result, &JsValue::from_str("done"))?.is_truthy();

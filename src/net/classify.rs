@@ -6,7 +6,9 @@
 
 use http::HeaderMap;
 use serde::Deserialize;
-use wharf_oci::request::{error_from_response, ErrorCode, RateLimit, RegistryError, RegistryErrors};
+use wharf_oci::request::{
+    error_from_response, ErrorCode, RateLimit, RegistryError, RegistryErrors,
+};
 
 use super::IoError;
 

@@ -96,7 +96,9 @@ impl RegistryClient {
     /// `GET /v2/` with the auth flow: checks that the registry (and the relay) answer.
     pub async fn ping(&self, reference: &Reference) -> Result<(), IoError> {
         let request = request::ping(reference)?;
-        self.send(reference, &request, Target::Ping, None).await.map(drop)
+        self.send(reference, &request, Target::Ping, None)
+            .await
+            .map(drop)
     }
 
     /// The manifest the reference names (by tag, or by digest when pinned), checked against the
@@ -128,7 +130,11 @@ impl RegistryClient {
         let target = Target::Manifest { reference: &shown };
         let response = self.send(reference, request, target, None).await?;
         let headers = js::response_headers(&response);
-        let text = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+        let text = |name| {
+            headers
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+        };
         let content_type = text("content-type").map(str::to_owned);
         let expected = Expected {
             requested,

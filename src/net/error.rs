@@ -235,7 +235,13 @@ mod tests {
             actual: b.clone(),
         }
         .into();
-        assert_eq!(e, IoError::DigestMismatch { expected: a, actual: b });
+        assert_eq!(
+            e,
+            IoError::DigestMismatch {
+                expected: a,
+                actual: b
+            }
+        );
         assert!(!e.keeps_staged_bytes());
         let e: IoError = wharf_oci::Error::MissingChallenge.into();
         assert!(matches!(e, IoError::Protocol { ref message } if message.contains("401")));
@@ -249,7 +255,10 @@ mod tests {
             actual: 12,
         };
         let json = serde_json::to_string(&e).expect("serialize");
-        assert_eq!(json, r#"{"kind":"size_mismatch","expected":10,"actual":12}"#);
+        assert_eq!(
+            json,
+            r#"{"kind":"size_mismatch","expected":10,"actual":12}"#
+        );
         assert_eq!(serde_json::from_str::<IoError>(&json).expect("back"), e);
     }
 }

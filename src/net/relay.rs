@@ -80,7 +80,9 @@ impl RelayTemplate {
             return Ok(RelayTemplate::Direct);
         }
         if trimmed.is_empty() {
-            return Err(invalid("empty: give a URL template with {url} or {url_encoded}, or \"direct\""));
+            return Err(invalid(
+                "empty: give a URL template with {url} or {url_encoded}, or \"direct\"",
+            ));
         }
         let raw = trimmed.matches(RAW).count();
         let encoded = trimmed.matches(ENCODED).count();
@@ -88,13 +90,19 @@ impl RelayTemplate {
             (1, 0) => (Placeholder::Raw, RAW),
             (0, 1) => (Placeholder::Encoded, ENCODED),
             (0, 0) => return Err(invalid("the template has no {url} or {url_encoded}")),
-            _ => return Err(invalid("the template must hold exactly one {url} or {url_encoded}")),
+            _ => {
+                return Err(invalid(
+                    "the template must hold exactly one {url} or {url_encoded}",
+                ))
+            }
         };
         let (prefix, suffix) = trimmed
             .split_once(marker)
             .ok_or_else(|| invalid("the template has no placeholder"))?;
         if prefix.contains(['{', '}']) || suffix.contains(['{', '}']) {
-            return Err(invalid("unknown placeholder: only {url} and {url_encoded} exist"));
+            return Err(invalid(
+                "unknown placeholder: only {url} and {url_encoded} exist",
+            ));
         }
         check_base(prefix).map_err(|reason| invalid(&reason))?;
         Ok(RelayTemplate::Template {
@@ -140,15 +148,26 @@ fn check_base(prefix: &str) -> Result<(), String> {
         return Ok(());
     }
     if prefix.is_empty() {
-        return Err("the template must start with http(s):// or /, not with the placeholder".to_owned());
+        return Err(
+            "the template must start with http(s):// or /, not with the placeholder".to_owned(),
+        );
     }
     // Parse with a stand-in for the upstream URL so that the host part is checked.
     let probe = format!("{prefix}x");
     let url = Url::parse(&probe).map_err(|e| format!("not a URL: {e}"))?;
     match url.scheme() {
-        "http" | "https" if url.host().is_some() => Ok(()),
-        "http" | "https" => Err("the relay URL has no host".to_owned()),
-        other => Err(format!("the relay URL must be http or https, not {other}:")),
+        "http" | "https" => {}
+        other => return Err(format!("the relay URL must be http or https, not {other}:")),
+    }
+    // `url` forgives `https:///host`; a template must be written out: `scheme://host/...`,
+    // with the host complete before the placeholder.
+    let authority = prefix
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .ok_or_else(|| "not a URL: expected http(s)://host/".to_owned())?;
+    match authority.find(['/', '?', '#']) {
+        Some(0) | None => Err("not a URL: the host must come before the placeholder, as in https://relay.example/relay/{url}".to_owned()),
+        Some(_) => Ok(()),
     }
 }
 

@@ -96,9 +96,10 @@ async fn next_chunk(mut st: State) -> Option<(Result<Bytes, BodyError>, State)> 
         Ok(Some(Err(e))) => Err(BodyError::Upstream(e)),
         Ok(Some(Ok(chunk))) => accept(&mut st, chunk),
         Ok(None) => match st.expected {
-            Some(expected) if expected != st.received => {
-                Err(BodyError::Short { received: st.received, expected })
-            }
+            Some(expected) if expected != st.received => Err(BodyError::Short {
+                received: st.received,
+                expected,
+            }),
             _ => {
                 st.outcome = "complete";
                 return None;
@@ -167,7 +168,13 @@ mod tests {
     #[tokio::test]
     async fn exact_length_passes_and_releases_permit() {
         let sem = Arc::new(Semaphore::new(1));
-        let body = relay(chunks(&[b"abc", b"de"]), Some(5), Duration::from_secs(1), permit(&sem), transfer());
+        let body = relay(
+            chunks(&[b"abc", b"de"]),
+            Some(5),
+            Duration::from_secs(1),
+            permit(&sem),
+            transfer(),
+        );
         assert_eq!(sem.available_permits(), 0);
         assert_eq!(collect(body).await.unwrap(), b"abcde");
         assert_eq!(sem.available_permits(), 1);
@@ -176,17 +183,35 @@ mod tests {
     #[tokio::test]
     async fn unknown_length_passes() {
         let sem = Arc::new(Semaphore::new(1));
-        let body = relay(chunks(&[b"abc"]), None, Duration::from_secs(1), permit(&sem), transfer());
+        let body = relay(
+            chunks(&[b"abc"]),
+            None,
+            Duration::from_secs(1),
+            permit(&sem),
+            transfer(),
+        );
         assert_eq!(collect(body).await.unwrap(), b"abc");
     }
 
     #[tokio::test]
     async fn short_and_long_bodies_are_errors() {
         let sem = Arc::new(Semaphore::new(1));
-        let short = relay(chunks(&[b"abc"]), Some(119), Duration::from_secs(1), permit(&sem), transfer());
+        let short = relay(
+            chunks(&[b"abc"]),
+            Some(119),
+            Duration::from_secs(1),
+            permit(&sem),
+            transfer(),
+        );
         let err = collect(short).await.unwrap_err();
         assert!(err.contains("3 of 119"), "{err}");
-        let long = relay(chunks(&[b"abc", b"def"]), Some(4), Duration::from_secs(1), permit(&sem), transfer());
+        let long = relay(
+            chunks(&[b"abc", b"def"]),
+            Some(4),
+            Duration::from_secs(1),
+            permit(&sem),
+            transfer(),
+        );
         assert!(collect(long).await.is_err());
         assert_eq!(sem.available_permits(), 1);
     }
@@ -195,7 +220,13 @@ mod tests {
     async fn stalled_upstream_times_out() {
         let sem = Arc::new(Semaphore::new(1));
         let stalled = chunks(&[b"abc"]).chain(futures_util::stream::pending());
-        let body = relay(stalled, Some(10), Duration::from_millis(50), permit(&sem), transfer());
+        let body = relay(
+            stalled,
+            Some(10),
+            Duration::from_millis(50),
+            permit(&sem),
+            transfer(),
+        );
         let started = Instant::now();
         let err = collect(body).await.unwrap_err();
         assert!(err.contains("no upstream progress"), "{err}");

@@ -56,10 +56,18 @@ pub struct Cli {
     pub dist: Option<PathBuf>,
     /// Extra upstream: `host` (https:443), `host:port` (https) or `http://host:port`. Repeatable; the
     /// environment variable takes a comma-separated list.
-    #[arg(long = "allow-host", env = "WHARF_RELAY_ALLOW_HOST", value_delimiter = ',')]
+    #[arg(
+        long = "allow-host",
+        env = "WHARF_RELAY_ALLOW_HOST",
+        value_delimiter = ','
+    )]
     pub allow_host: Vec<AllowHost>,
     /// Extra CORS origin (`https://page.example`) or `*`. Repeatable / comma-separated.
-    #[arg(long = "allow-origin", env = "WHARF_RELAY_ALLOW_ORIGIN", value_delimiter = ',')]
+    #[arg(
+        long = "allow-origin",
+        env = "WHARF_RELAY_ALLOW_ORIGIN",
+        value_delimiter = ','
+    )]
     pub allow_origin: Vec<AllowOrigin>,
     /// Upstream requests in flight at once.
     #[arg(long, env = "WHARF_RELAY_MAX_CONCURRENT", default_value_t = 64,
@@ -126,12 +134,19 @@ mod tests {
         let hosts: Vec<String> = cli.allow_host.iter().map(ToString::to_string).collect();
         assert_eq!(
             hosts,
-            ["http://127.0.0.1:5000", "https://localhost:5001", "https://registry.internal:443"]
+            [
+                "http://127.0.0.1:5000",
+                "https://localhost:5001",
+                "https://registry.internal:443"
+            ]
         );
         let config = cli.into_config(PathBuf::from("/nonexistent-dist")).unwrap();
         assert_eq!(config.max_concurrent, 3);
         assert_eq!(config.dist, None);
-        assert_eq!(config.allow_origins, [AllowOrigin::Origin("https://page.example".into())]);
+        assert_eq!(
+            config.allow_origins,
+            [AllowOrigin::Origin("https://page.example".into())]
+        );
     }
 
     #[test]

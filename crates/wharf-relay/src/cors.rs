@@ -86,7 +86,9 @@ pub fn decide(headers: &HeaderMap, allowed: &[AllowOrigin]) -> Decision {
         return Decision::Refused(text);
     };
     let own = own_origins(headers);
-    let listed = allowed.iter().any(|a| matches!(a, AllowOrigin::Origin(o) if *o == canonical));
+    let listed = allowed
+        .iter()
+        .any(|a| matches!(a, AllowOrigin::Origin(o) if *o == canonical));
     if own.contains(&canonical) || listed {
         Decision::Allowed(origin.clone())
     } else {
@@ -119,12 +121,24 @@ pub fn apply_actual(headers: &mut HeaderMap, allow_origin: &HeaderValue) {
 pub fn preflight(request: &HeaderMap, allow_origin: &HeaderValue) -> HeaderMap {
     let mut headers = HeaderMap::new();
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, allow_origin.clone());
-    headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static(ALLOW_METHODS));
-    headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(ALLOW_HEADERS));
-    headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static(MAX_AGE));
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static(ALLOW_METHODS),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static(ALLOW_HEADERS),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static(MAX_AGE),
+    );
     headers.append(header::VARY, HeaderValue::from_static("Origin"));
     // Chromium's Private Network Access: a public page may use a relay on loopback.
-    if request.get(REQUEST_PRIVATE_NETWORK).is_some_and(|v| v == "true") {
+    if request
+        .get(REQUEST_PRIVATE_NETWORK)
+        .is_some_and(|v| v == "true")
+    {
         headers.insert(
             HeaderName::from_static(ALLOW_PRIVATE_NETWORK),
             HeaderValue::from_static("true"),
@@ -173,13 +187,48 @@ mod tests {
         let listed = origins(&["https://page.example"]);
         let cases: &[(Option<&str>, &str, &[AllowOrigin], Option<&str>)] = &[
             (None, "127.0.0.1:8080", &listed, None),
-            (Some("http://127.0.0.1:8080"), "127.0.0.1:8080", &[], Some("http://127.0.0.1:8080")),
-            (Some("https://relay.example"), "relay.example", &[], Some("https://relay.example")),
-            (Some("http://relay.example"), "relay.example:80", &[], Some("http://relay.example")),
-            (Some("https://page.example"), "127.0.0.1:8080", &listed, Some("https://page.example")),
-            (Some("https://evil.example"), "127.0.0.1:8080", &listed, Some("refused")),
-            (Some("http://127.0.0.1:8081"), "127.0.0.1:8080", &listed, Some("refused")),
-            (Some("https://page.example.evil"), "127.0.0.1:8080", &listed, Some("refused")),
+            (
+                Some("http://127.0.0.1:8080"),
+                "127.0.0.1:8080",
+                &[],
+                Some("http://127.0.0.1:8080"),
+            ),
+            (
+                Some("https://relay.example"),
+                "relay.example",
+                &[],
+                Some("https://relay.example"),
+            ),
+            (
+                Some("http://relay.example"),
+                "relay.example:80",
+                &[],
+                Some("http://relay.example"),
+            ),
+            (
+                Some("https://page.example"),
+                "127.0.0.1:8080",
+                &listed,
+                Some("https://page.example"),
+            ),
+            (
+                Some("https://evil.example"),
+                "127.0.0.1:8080",
+                &listed,
+                Some("refused"),
+            ),
+            (
+                Some("http://127.0.0.1:8081"),
+                "127.0.0.1:8080",
+                &listed,
+                Some("refused"),
+            ),
+            (
+                Some("https://page.example.evil"),
+                "127.0.0.1:8080",
+                &listed,
+                Some("refused"),
+            ),
             (Some("null"), "127.0.0.1:8080", &listed, Some("refused")),
         ];
         for (origin, host, allowed, expected) in cases {
@@ -195,7 +244,10 @@ mod tests {
 
     #[test]
     fn star_allows_any_origin_with_star() {
-        let decision = decide(&request(Some("https://any.example"), "r:1"), &origins(&["*"]));
+        let decision = decide(
+            &request(Some("https://any.example"), "r:1"),
+            &origins(&["*"]),
+        );
         assert_eq!(decision, Decision::Allowed(HeaderValue::from_static("*")));
     }
 
@@ -204,9 +256,17 @@ mod tests {
         let origin = HeaderValue::from_static("https://page.example");
         let mut headers = HeaderMap::new();
         apply_actual(&mut headers, &origin);
-        assert_eq!(headers["access-control-allow-origin"], "https://page.example");
+        assert_eq!(
+            headers["access-control-allow-origin"],
+            "https://page.example"
+        );
         let exposed = headers["access-control-expose-headers"].to_str().unwrap();
-        for name in ["WWW-Authenticate", "Docker-Content-Digest", "Content-Range", "RateLimit-Remaining"] {
+        for name in [
+            "WWW-Authenticate",
+            "Docker-Content-Digest",
+            "Content-Range",
+            "RateLimit-Remaining",
+        ] {
             assert!(exposed.contains(name), "{name}");
         }
         assert_eq!(headers["vary"], "Origin");

@@ -107,7 +107,10 @@ impl IntoResponse for RelayError {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             Self::MethodNotAllowed { .. } => {
-                headers.insert(header::ALLOW, HeaderValue::from_static("GET, HEAD, OPTIONS"));
+                headers.insert(
+                    header::ALLOW,
+                    HeaderValue::from_static("GET, HEAD, OPTIONS"),
+                );
             }
             _ => {}
         }
@@ -123,7 +126,9 @@ mod tests {
 
     #[test]
     fn statuses_and_bodies() {
-        let host_refused = RelayError::HostNotAllowed { host: "10.0.0.1".into() };
+        let host_refused = RelayError::HostNotAllowed {
+            host: "10.0.0.1".into(),
+        };
         assert_eq!(host_refused.status(), StatusCode::FORBIDDEN);
         assert_eq!(
             host_refused.body(),
@@ -135,10 +140,19 @@ mod tests {
         };
         assert_eq!(address.status(), StatusCode::FORBIDDEN);
         assert_eq!(address.body()["address"], "127.0.0.1");
-        assert_eq!(RelayError::Timeout { host: "h".into() }.status(), StatusCode::GATEWAY_TIMEOUT);
-        assert_eq!(RelayError::TooManyRedirects { max: 5 }.status(), StatusCode::BAD_GATEWAY);
         assert_eq!(
-            RelayError::MethodNotAllowed { method: "POST".into() }.status(),
+            RelayError::Timeout { host: "h".into() }.status(),
+            StatusCode::GATEWAY_TIMEOUT
+        );
+        assert_eq!(
+            RelayError::TooManyRedirects { max: 5 }.status(),
+            StatusCode::BAD_GATEWAY
+        );
+        assert_eq!(
+            RelayError::MethodNotAllowed {
+                method: "POST".into()
+            }
+            .status(),
             StatusCode::METHOD_NOT_ALLOWED
         );
     }

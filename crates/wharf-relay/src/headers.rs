@@ -77,7 +77,10 @@ pub fn forward_request(incoming: &HeaderMap) -> HeaderMap {
         }
     }
     if !out.contains_key(header::USER_AGENT) {
-        out.insert(header::USER_AGENT, HeaderValue::from_static(DEFAULT_USER_AGENT));
+        out.insert(
+            header::USER_AGENT,
+            HeaderValue::from_static(DEFAULT_USER_AGENT),
+        );
     }
     out
 }
@@ -134,14 +137,21 @@ mod tests {
     }
 
     fn values(headers: &HeaderMap, name: &str) -> Vec<String> {
-        headers.get_all(name).iter().map(|v| v.to_str().unwrap().to_owned()).collect()
+        headers
+            .get_all(name)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
     }
 
     #[test]
     fn request_keeps_safe_set_and_repeated_accept() {
         let incoming = map(&[
             ("accept", "application/vnd.oci.image.index.v1+json"),
-            ("accept", "application/vnd.docker.distribution.manifest.v2+json"),
+            (
+                "accept",
+                "application/vnd.docker.distribution.manifest.v2+json",
+            ),
             ("authorization", "Bearer abc"),
             ("range", "bytes=0-9"),
             ("cookie", "session=1"),
@@ -165,7 +175,14 @@ mod tests {
         assert_eq!(values(&out, "authorization"), ["Bearer abc"]);
         assert_eq!(values(&out, "range"), ["bytes=0-9"]);
         assert_eq!(values(&out, "user-agent"), ["browser/1"]);
-        for gone in ["cookie", "origin", "referer", "host", "x-forwarded-for", "accept-encoding"] {
+        for gone in [
+            "cookie",
+            "origin",
+            "referer",
+            "host",
+            "x-forwarded-for",
+            "accept-encoding",
+        ] {
             assert!(!out.contains_key(gone), "{gone} forwarded");
         }
         assert!(!out.contains_key("proxy-authorization"));
@@ -211,7 +228,13 @@ mod tests {
         let names: Vec<&str> = out.keys().map(|k| k.as_str()).collect();
         assert_eq!(
             names,
-            ["content-type", "content-length", "docker-content-digest", "www-authenticate", "link"]
+            [
+                "content-type",
+                "content-length",
+                "docker-content-digest",
+                "www-authenticate",
+                "link"
+            ]
         );
         assert_eq!(values(&out, "link"), ["<a>; rel=next", "<b>; rel=prev"]);
     }
@@ -246,9 +269,17 @@ mod tests {
         let mut kept = base.clone();
         assert!(!strip_on_cross_origin(&mut kept, &from, &same));
         assert_eq!(kept, base);
-        for to in ["http://127.0.0.1:5001/x", "http://localhost:5000/x", "https://127.0.0.1:5000/x"] {
+        for to in [
+            "http://127.0.0.1:5001/x",
+            "http://localhost:5000/x",
+            "https://127.0.0.1:5000/x",
+        ] {
             let mut headers = base.clone();
-            assert!(strip_on_cross_origin(&mut headers, &from, &Url::parse(to).unwrap()));
+            assert!(strip_on_cross_origin(
+                &mut headers,
+                &from,
+                &Url::parse(to).unwrap()
+            ));
             assert!(!headers.contains_key("authorization"), "{to}");
             assert!(!headers.contains_key("cookie"), "{to}");
             assert_eq!(values(&headers, "range"), ["bytes=1-2"]);

@@ -76,7 +76,10 @@ impl FromStr for AllowHost {
     type Err = AllowHostError;
 
     fn from_str(value: &str) -> Result<Self, Self::Err> {
-        let err = |reason| AllowHostError { value: value.to_owned(), reason };
+        let err = |reason| AllowHostError {
+            value: value.to_owned(),
+            reason,
+        };
         let trimmed = value.trim();
         if trimmed.is_empty() {
             return Err(err("empty"));
@@ -87,7 +90,8 @@ impl FromStr for AllowHost {
         } else {
             format!("https://{trimmed}")
         };
-        let url = Url::parse(&text).map_err(|_| err("not a host, host:port or http://host:port"))?;
+        let url =
+            Url::parse(&text).map_err(|_| err("not a host, host:port or http://host:port"))?;
         let scheme = Scheme::of(&url).ok_or_else(|| err("scheme must be http or https"))?;
         if !url.username().is_empty() || url.password().is_some() {
             return Err(err("userinfo is not allowed"));
@@ -119,11 +123,17 @@ struct Builtin {
 }
 
 const fn direct(pattern: &'static str) -> Builtin {
-    Builtin { pattern, redirect_only: false }
+    Builtin {
+        pattern,
+        redirect_only: false,
+    }
 }
 
 const fn redirected(pattern: &'static str) -> Builtin {
-    Builtin { pattern, redirect_only: true }
+    Builtin {
+        pattern,
+        redirect_only: true,
+    }
 }
 
 const BUILTIN: &[Builtin] = &[
@@ -190,17 +200,26 @@ impl Policy {
         if !url.username().is_empty() || url.password().is_some() {
             return Err(RelayError::UserinfoNotAllowed { host });
         }
-        let port = url.port_or_known_default().ok_or_else(|| RelayError::BadTarget {
-            reason: "no port".to_owned(),
-        })?;
-        if self.explicit.iter().any(|e| e.scheme == scheme && e.host == host && e.port == port) {
+        let port = url
+            .port_or_known_default()
+            .ok_or_else(|| RelayError::BadTarget {
+                reason: "no port".to_owned(),
+            })?;
+        if self
+            .explicit
+            .iter()
+            .any(|e| e.scheme == scheme && e.host == host && e.port == port)
+        {
             return Ok(Checked { explicit: true });
         }
         if !builtin_allows(&host, hop) {
             return Err(self.refusal_for_unlisted(host, scheme_text, scheme, port));
         }
         if scheme != Scheme::Https {
-            return Err(RelayError::SchemeNotAllowed { scheme: scheme_text, host });
+            return Err(RelayError::SchemeNotAllowed {
+                scheme: scheme_text,
+                host,
+            });
         }
         if port != HTTPS_PORT {
             return Err(RelayError::PortNotAllowed { host, port });
@@ -231,7 +250,10 @@ impl Policy {
     ) -> RelayError {
         let same_host: Vec<&AllowHost> = self.explicit.iter().filter(|e| e.host == host).collect();
         if same_host.iter().any(|e| e.port == port) {
-            RelayError::SchemeNotAllowed { scheme: scheme_text, host }
+            RelayError::SchemeNotAllowed {
+                scheme: scheme_text,
+                host,
+            }
         } else if same_host.iter().any(|e| e.scheme == scheme) {
             RelayError::PortNotAllowed { host, port }
         } else {

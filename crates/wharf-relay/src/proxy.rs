@@ -38,12 +38,19 @@ pub async fn handle(State(relay): State<Arc<Relay>>, request: Request) -> Respon
     }
     let mut response = match parts.method {
         Method::OPTIONS => return preflight(&parts.headers, &decision),
-        Method::GET | Method::HEAD => match relay.forward(&parts.method, &parts.uri, &parts.headers).await
+        Method::GET | Method::HEAD => match relay
+            .forward(&parts.method, &parts.uri, &parts.headers)
+            .await
         {
             Ok(response) => response,
             Err(e) => refusal(&parts.method, e),
         },
-        ref other => refusal(other, RelayError::MethodNotAllowed { method: other.to_string() }),
+        ref other => refusal(
+            other,
+            RelayError::MethodNotAllowed {
+                method: other.to_string(),
+            },
+        ),
     };
     if let Decision::Allowed(origin) = &decision {
         cors::apply_actual(response.headers_mut(), origin);
@@ -77,7 +84,9 @@ pub fn parse_target(uri: &Uri) -> Result<Url, RelayError> {
         Some(query) => format!("{rest}?{query}"),
         None => rest.to_owned(),
     };
-    Url::parse(&text).map_err(|e| RelayError::BadTarget { reason: e.to_string() })
+    Url::parse(&text).map_err(|e| RelayError::BadTarget {
+        reason: e.to_string(),
+    })
 }
 
 /// Where a redirect response points, if it is one the relay follows.
@@ -89,14 +98,22 @@ fn redirect_target(response: &reqwest::Response, current: &Url) -> Result<Option
     let Some(location) = response.headers().get(header::LOCATION) else {
         return Ok(None);
     };
-    let bad = |reason: &str| RelayError::BadRedirect { reason: reason.to_owned() };
+    let bad = |reason: &str| RelayError::BadRedirect {
+        reason: reason.to_owned(),
+    };
     let location = location.to_str().map_err(|_| bad("location is not text"))?;
-    current.join(location).map(Some).map_err(|_| bad("location is not a URL"))
+    current
+        .join(location)
+        .map(Some)
+        .map_err(|_| bad("location is not a URL"))
 }
 
 /// Host (canonical) and path, without query, for logs and errors.
 fn describe(url: &Url) -> (String, String) {
-    (canonical_host(url).unwrap_or_default(), url.path().to_owned())
+    (
+        canonical_host(url).unwrap_or_default(),
+        url.path().to_owned(),
+    )
 }
 
 impl Relay {
@@ -110,13 +127,13 @@ impl Relay {
         let mut url = parse_target(uri)?;
         let mut method = method.clone();
         let mut headers = headers::forward_request(incoming);
-        let mut hop = Hop::Client;
         let mut redirects = 0;
         // Checked before taking a permit, so refusals never count against the bound.
-        self.policy.check(&url, hop)?;
-        let permit = Arc::clone(&self.limit).try_acquire_owned().map_err(|_| RelayError::Busy)?;
+        self.policy.check(&url, Hop::Client)?;
+        let permit = Arc::clone(&self.limit)
+            .try_acquire_owned()
+            .map_err(|_| RelayError::Busy)?;
         loop {
-            self.policy.check(&url, hop)?;
             let upstream = self.send(&method, &url, &headers).await?;
             let Some(next) = redirect_target(&upstream, &url)? else {
                 let (host, path) = describe(&url);
@@ -130,9 +147,12 @@ impl Relay {
                 return Ok(self.respond(upstream, &method, permit, transfer));
             };
             if redirects >= self.max_redirects {
-                return Err(RelayError::TooManyRedirects { max: self.max_redirects });
+                return Err(RelayError::TooManyRedirects {
+                    max: self.max_redirects,
+                });
             }
             redirects += 1;
+            self.policy.check(&next, Hop::Redirect)?;
             let stripped = headers::strip_on_cross_origin(&mut headers, &url, &next);
             let ((from_host, from_path), (to_host, to_path)) = (describe(&url), describe(&next));
             tracing::debug!(
@@ -143,7 +163,6 @@ impl Relay {
                 method = Method::GET;
             }
             url = next;
-            hop = Hop::Redirect;
         }
     }
 
@@ -154,7 +173,10 @@ impl Relay {
         headers: &HeaderMap,
     ) -> Result<reqwest::Response, RelayError> {
         let (host, _) = describe(url);
-        let request = self.client.request(method.clone(), url.clone()).headers(headers.clone());
+        let request = self
+            .client
+            .request(method.clone(), url.clone())
+            .headers(headers.clone());
         match tokio::time::timeout(self.connect + self.idle, request.send()).await {
             Err(_) => Err(RelayError::Timeout { host }),
             Ok(Err(e)) => Err(client_error(&e, host)),
@@ -179,7 +201,13 @@ impl Relay {
             Body::empty()
         } else {
             let expected = content_length(&headers);
-            body::relay(upstream.bytes_stream(), expected, self.idle, permit, transfer)
+            body::relay(
+                upstream.bytes_stream(),
+                expected,
+                self.idle,
+                permit,
+                transfer,
+            )
         };
         let mut response = Response::new(body);
         *response.status_mut() = status;
@@ -189,14 +217,23 @@ impl Relay {
 }
 
 fn content_length(headers: &HeaderMap) -> Option<u64> {
-    headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// Maps a client error; the URL (which may hold a presigned query) is never put in the message.
 fn client_error(e: &reqwest::Error, host: String) -> RelayError {
     match resolve::find(e) {
         Some(ResolveError::Refused { address, .. }) => {
-            return RelayError::AddressNotAllowed { host, address: *address }
+            return RelayError::AddressNotAllowed {
+                host,
+                address: *address,
+            }
         }
         Some(ResolveError::NotFound { .. }) => return RelayError::NotResolved { host },
         None => {}
@@ -205,7 +242,11 @@ fn client_error(e: &reqwest::Error, host: String) -> RelayError {
         return RelayError::Timeout { host };
     }
     let reason = root_cause(e);
-    let reason = if e.is_connect() { format!("connect failed: {reason}") } else { reason };
+    let reason = if e.is_connect() {
+        format!("connect failed: {reason}")
+    } else {
+        reason
+    };
     RelayError::Upstream { host, reason }
 }
 
@@ -244,7 +285,11 @@ mod tests {
         for (uri, expected) in cases {
             let got = parse_target(&uri.parse::<Uri>().unwrap());
             let got = got.map(|u| u.to_string()).map_err(|e| e.to_string());
-            assert_eq!(got, expected.map(str::to_owned).map_err(str::to_owned), "{uri}");
+            assert_eq!(
+                got,
+                expected.map(str::to_owned).map_err(str::to_owned),
+                "{uri}"
+            );
         }
     }
 }

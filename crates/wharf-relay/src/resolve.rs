@@ -32,8 +32,14 @@ pub struct GuardedResolver {
 
 impl GuardedResolver {
     pub fn new(policy: Arc<Policy>, overrides: Overrides) -> Self {
-        let overrides = overrides.into_iter().map(|(k, v)| (canonical_name(&k), v)).collect();
-        Self { policy, overrides: Arc::new(overrides) }
+        let overrides = overrides
+            .into_iter()
+            .map(|(k, v)| (canonical_name(&k), v))
+            .collect();
+        Self {
+            policy,
+            overrides: Arc::new(overrides),
+        }
     }
 }
 
@@ -55,9 +61,13 @@ impl Resolve for GuardedResolver {
 }
 
 async fn lookup(host: &str) -> Result<Vec<SocketAddr>, ResolveError> {
-    let not_found = || ResolveError::NotFound { host: host.to_owned() };
-    let addrs: Vec<SocketAddr> =
-        tokio::net::lookup_host((host, 0)).await.map_err(|_| not_found())?.collect();
+    let not_found = || ResolveError::NotFound {
+        host: host.to_owned(),
+    };
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, 0))
+        .await
+        .map_err(|_| not_found())?
+        .collect();
     Ok(addrs)
 }
 
@@ -68,13 +78,18 @@ pub fn check_addresses(
     addrs: &[SocketAddr],
 ) -> Result<(), ResolveError> {
     if addrs.is_empty() {
-        return Err(ResolveError::NotFound { host: host.to_owned() });
+        return Err(ResolveError::NotFound {
+            host: host.to_owned(),
+        });
     }
     if explicit {
         return Ok(());
     }
     match addrs.iter().find(|a| !ipclass::is_public(a.ip())) {
-        Some(bad) => Err(ResolveError::Refused { host: host.to_owned(), address: bad.ip() }),
+        Some(bad) => Err(ResolveError::Refused {
+            host: host.to_owned(),
+            address: bad.ip(),
+        }),
         None => Ok(()),
     }
 }
@@ -96,7 +111,9 @@ mod tests {
     use super::*;
 
     fn addrs(list: &[&str]) -> Vec<SocketAddr> {
-        list.iter().map(|a| SocketAddr::new(a.parse().unwrap(), 0)).collect()
+        list.iter()
+            .map(|a| SocketAddr::new(a.parse().unwrap(), 0))
+            .collect()
     }
 
     #[test]
@@ -106,7 +123,10 @@ mod tests {
         let mixed = addrs(&["8.8.8.8", "10.1.2.3"]);
         assert_eq!(
             check_addresses(false, "h", &mixed),
-            Err(ResolveError::Refused { host: "h".into(), address: "10.1.2.3".parse().unwrap() })
+            Err(ResolveError::Refused {
+                host: "h".into(),
+                address: "10.1.2.3".parse().unwrap()
+            })
         );
         let mapped = addrs(&["::ffff:169.254.169.254"]);
         assert!(check_addresses(false, "h", &mapped).is_err());
@@ -119,16 +139,23 @@ mod tests {
 
     #[tokio::test]
     async fn resolver_refuses_private_answers_and_allows_explicit_names() {
-        let policy = Arc::new(Policy::new(vec!["http://internal.test:5000".parse().unwrap()]));
+        let policy = Arc::new(Policy::new(vec!["http://internal.test:5000"
+            .parse()
+            .unwrap()]));
         let mut overrides = Overrides::new();
         overrides.insert("Registry-1.Docker.IO".into(), addrs(&["127.0.0.1"]));
         overrides.insert("internal.test".into(), addrs(&["10.0.0.7"]));
         overrides.insert("public.test".into(), addrs(&["93.184.216.34"]));
         let resolver = GuardedResolver::new(policy, overrides);
 
-        let refused = resolver.resolve("registry-1.docker.io.".parse().unwrap()).await;
+        let refused = resolver
+            .resolve("registry-1.docker.io.".parse().unwrap())
+            .await;
         let err = refused.err().unwrap();
-        assert!(matches!(find(err.as_ref()), Some(ResolveError::Refused { .. })));
+        assert!(matches!(
+            find(err.as_ref()),
+            Some(ResolveError::Refused { .. })
+        ));
 
         let allowed = resolver.resolve("internal.test".parse().unwrap()).await;
         let got: Vec<SocketAddr> = allowed.ok().unwrap().collect();
@@ -139,6 +166,9 @@ mod tests {
 
         let localhost = resolver.resolve("localhost".parse().unwrap()).await;
         let err = localhost.err().unwrap();
-        assert!(matches!(find(err.as_ref()), Some(ResolveError::Refused { .. })));
+        assert!(matches!(
+            find(err.as_ref()),
+            Some(ResolveError::Refused { .. })
+        ));
     }
 }

@@ -10,7 +10,11 @@ use wharf_testkit::{Mode, Registry};
 
 fn write_dist(dir: &std::path::Path, with_config: bool) {
     std::fs::create_dir_all(dir.join("assets")).unwrap();
-    std::fs::write(dir.join("index.html"), "<!doctype html><title>wharf</title>").unwrap();
+    std::fs::write(
+        dir.join("index.html"),
+        "<!doctype html><title>wharf</title>",
+    )
+    .unwrap();
     std::fs::write(dir.join("assets/app.js"), "console.log('wharf')").unwrap();
     if with_config {
         std::fs::write(dir.join("config.json"), r#"{"relay":"/relay/"}"#).unwrap();
@@ -26,10 +30,19 @@ async fn get(url: String) -> (u16, String) {
 async fn flags_and_environment() {
     let registry = Registry::start(Mode::Anonymous).await.unwrap();
     let other = Registry::start(Mode::Anonymous).await.unwrap();
-    let env_hosts = format!("http://127.0.0.1:{},http://localhost:{}", registry.port(), registry.port());
+    let env_hosts = format!(
+        "http://127.0.0.1:{},http://localhost:{}",
+        registry.port(),
+        registry.port()
+    );
     let flag_host = format!("http://127.0.0.1:{}", other.port());
     let relay = Subprocess::start(
-        &["--allow-host", &flag_host, "--allow-origin", "https://page.example"],
+        &[
+            "--allow-host",
+            &flag_host,
+            "--allow-origin",
+            "https://page.example",
+        ],
         &[("WHARF_RELAY_ALLOW_HOST", &env_hosts)],
     );
     let base = format!("http://{}", relay.addr);
@@ -47,13 +60,19 @@ async fn flags_and_environment() {
         .send()
         .await
         .unwrap();
-    assert_eq!(page.headers()["access-control-allow-origin"], "https://page.example");
+    assert_eq!(
+        page.headers()["access-control-allow-origin"],
+        "https://page.example"
+    );
 
     // Environment alone (comma-separated list).
     let relay = Subprocess::start(&[], &[("WHARF_RELAY_ALLOW_HOST", &env_hosts)]);
     let (status, _) = get(relay.relay_url(registry.v2_url("").as_str())).await;
     assert_eq!(status, 200);
-    let localhost = registry.v2_url("").as_str().replace("127.0.0.1", "localhost");
+    let localhost = registry
+        .v2_url("")
+        .as_str()
+        .replace("127.0.0.1", "localhost");
     assert_eq!(get(relay.relay_url(&localhost)).await.0, 200);
     assert_eq!(get(relay.relay_url(other.v2_url("").as_str())).await.0, 403);
 }
@@ -66,10 +85,21 @@ async fn serves_the_page_from_dist() {
     let base = format!("http://{}", relay.addr);
     let index = "<!doctype html><title>wharf</title>";
     for path in ["/", "/?ref=alpine:3.20", "/some/spa/path", "/index.html"] {
-        assert_eq!(get(format!("{base}{path}")).await, (200, index.to_owned()), "{path}");
+        assert_eq!(
+            get(format!("{base}{path}")).await,
+            (200, index.to_owned()),
+            "{path}"
+        );
     }
-    assert_eq!(get(format!("{base}/assets/app.js")).await, (200, "console.log('wharf')".to_owned()));
-    let config = client().get(format!("{base}/config.json")).send().await.unwrap();
+    assert_eq!(
+        get(format!("{base}/assets/app.js")).await,
+        (200, "console.log('wharf')".to_owned())
+    );
+    let config = client()
+        .get(format!("{base}/config.json"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(config.status().as_u16(), 200);
     assert_eq!(config.headers()["content-type"], "application/json");
     assert_eq!(config.text().await.unwrap(), r#"{"relay":"/relay/"}"#);

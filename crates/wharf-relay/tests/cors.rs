@@ -22,8 +22,11 @@ fn cors_headers(headers: &HeaderMap) -> Vec<String> {
 
 async fn relay_for(registry: &Registry, origins: &[&str]) -> InProcess {
     let origins: Vec<AllowOrigin> = origins.iter().map(|o| o.parse().unwrap()).collect();
-    InProcess::start(Config { allow_origins: origins, ..common::config_for_ports(&[registry.port()]) })
-        .await
+    InProcess::start(Config {
+        allow_origins: origins,
+        ..common::config_for_ports(&[registry.port()])
+    })
+    .await
 }
 
 async fn preflight(relay: &InProcess, target: &str, origin: &str) -> reqwest::Response {
@@ -48,7 +51,10 @@ async fn preflight_allowed_and_refused() {
     let h = ok.headers();
     assert_eq!(h["access-control-allow-origin"], PAGE);
     assert_eq!(h["access-control-allow-methods"], "GET, HEAD, OPTIONS");
-    let allowed = h["access-control-allow-headers"].to_str().unwrap().to_ascii_lowercase();
+    let allowed = h["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
     for name in ["authorization", "accept", "range", "content-type"] {
         assert!(allowed.contains(name), "{name} not allowed");
     }
@@ -59,11 +65,18 @@ async fn preflight_allowed_and_refused() {
     let own = format!("http://{}", relay.addr);
     let own_ok = preflight(&relay, target.as_str(), &own).await;
     assert_eq!(own_ok.status().as_u16(), 204);
-    assert_eq!(own_ok.headers()["access-control-allow-origin"], own.as_str());
+    assert_eq!(
+        own_ok.headers()["access-control-allow-origin"],
+        own.as_str()
+    );
 
     let refused = preflight(&relay, target.as_str(), EVIL).await;
     assert_eq!(refused.status().as_u16(), 403);
-    assert!(cors_headers(refused.headers()).is_empty(), "{:?}", refused.headers());
+    assert!(
+        cors_headers(refused.headers()).is_empty(),
+        "{:?}",
+        refused.headers()
+    );
 }
 
 #[tokio::test]
@@ -83,7 +96,10 @@ async fn actual_responses_allowed_and_refused() {
     assert_eq!(ok.status().as_u16(), 401);
     let h = ok.headers();
     assert_eq!(h["access-control-allow-origin"], PAGE);
-    let exposed = h["access-control-expose-headers"].to_str().unwrap().to_ascii_lowercase();
+    let exposed = h["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
     for name in [
         "www-authenticate",
         "docker-content-digest",
@@ -125,7 +141,11 @@ async fn actual_responses_allowed_and_refused() {
     assert_eq!(body["origin"], EVIL);
 
     // No Origin (same-origin GET, curl): no CORS headers, request relayed.
-    let plain = client().get(relay.relay_url(target.as_str())).send().await.unwrap();
+    let plain = client()
+        .get(relay.relay_url(target.as_str()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(plain.status().as_u16(), 401);
     assert!(cors_headers(plain.headers()).is_empty());
 }
@@ -135,11 +155,21 @@ async fn star_must_be_explicit() {
     let registry = Registry::start(Mode::Anonymous).await.unwrap();
     let target = registry.v2_url("");
     let closed = relay_for(&registry, &[]).await;
-    let refused = client().get(closed.relay_url(target.as_str())).header(ORIGIN, EVIL).send().await.unwrap();
+    let refused = client()
+        .get(closed.relay_url(target.as_str()))
+        .header(ORIGIN, EVIL)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(refused.status().as_u16(), 403);
 
     let open = relay_for(&registry, &["*"]).await;
-    let ok = client().get(open.relay_url(target.as_str())).header(ORIGIN, EVIL).send().await.unwrap();
+    let ok = client()
+        .get(open.relay_url(target.as_str()))
+        .header(ORIGIN, EVIL)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status().as_u16(), 200);
     assert_eq!(ok.headers()["access-control-allow-origin"], "*");
 }

@@ -16,7 +16,10 @@ fn config(ports: &[u16]) -> Config {
 #[tokio::test]
 async fn repeated_accept_headers_reach_the_registry() {
     let registry = Registry::start(Mode::Anonymous).await.unwrap();
-    let index = registry.push_multi_platform("multi/app", "v1", Flavor::Oci).await.unwrap();
+    let index = registry
+        .push_multi_platform("multi/app", "v1", Flavor::Oci)
+        .await
+        .unwrap();
     let relay = InProcess::start(config(&[registry.port()])).await;
     let url = registry.v2_url("multi/app/manifests/v1");
 
@@ -29,10 +32,16 @@ async fn repeated_accept_headers_reach_the_registry() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 200);
-    let digest = response.headers()["docker-content-digest"].to_str().unwrap().to_owned();
+    let digest = response.headers()["docker-content-digest"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(digest, index.index.digest.to_string());
     let (hex, size) = sha256_of(response).await.unwrap();
-    assert_eq!((hex.as_str(), size), (index.index.digest.hex(), index.index.size));
+    assert_eq!(
+        (hex.as_str(), size),
+        (index.index.digest.hex(), index.index.size)
+    );
 
     let without = client()
         .get(relay.relay_url(url.as_str()))
@@ -51,7 +60,10 @@ async fn request_headers_are_filtered_and_kept_in_order() {
     let response = client()
         .get(relay.relay_url(redirector.url("/echo").as_str()))
         .header(ACCEPT, "application/vnd.oci.image.index.v1+json")
-        .header(ACCEPT, "application/vnd.docker.distribution.manifest.v2+json")
+        .header(
+            ACCEPT,
+            "application/vnd.docker.distribution.manifest.v2+json",
+        )
         .header(ACCEPT, "application/vnd.oci.image.manifest.v1+json")
         .header(AUTHORIZATION, "Bearer t0ken")
         .header("cookie", "session=1")
@@ -79,7 +91,13 @@ async fn request_headers_are_filtered_and_kept_in_order() {
     assert!(seen.authorization);
     assert!(!seen.cookie);
     assert_eq!(seen.header_values("user-agent"), ["wharf-test/1"]);
-    for gone in ["referer", "x-forwarded-for", "proxy-authorization", "x-custom", "origin"] {
+    for gone in [
+        "referer",
+        "x-forwarded-for",
+        "proxy-authorization",
+        "x-custom",
+        "origin",
+    ] {
         assert!(seen.header_values(gone).is_empty(), "{gone} was forwarded");
     }
 }
@@ -106,13 +124,27 @@ async fn response_headers_are_filtered() {
     )
     .await;
     let relay = InProcess::start(config(&[raw.addr.port()])).await;
-    let response = client().get(relay.relay_url(&raw.url("/x"))).send().await.unwrap();
+    let response = client()
+        .get(relay.relay_url(&raw.url("/x")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), 200);
     let headers = response.headers().clone();
-    for gone in ["x-hop", "keep-alive", "set-cookie", "access-control-allow-origin", "strict-transport-security"] {
+    for gone in [
+        "x-hop",
+        "keep-alive",
+        "set-cookie",
+        "access-control-allow-origin",
+        "strict-transport-security",
+    ] {
         assert!(!headers.contains_key(gone), "{gone} passed");
     }
-    let links: Vec<&str> = headers.get_all("link").iter().map(|v| v.to_str().unwrap()).collect();
+    let links: Vec<&str> = headers
+        .get_all("link")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
     assert_eq!(links, ["<a>; rel=\"next\"", "<b>; rel=\"prev\""]);
     assert!(headers.contains_key("docker-content-digest"));
     assert_eq!(response.text().await.unwrap(), "{}");
@@ -122,7 +154,10 @@ async fn response_headers_are_filtered() {
 async fn range_passes_through() {
     let registry = Registry::start(Mode::Anonymous).await.unwrap();
     let pattern = Pattern::new(5);
-    let blob = registry.push_blob("range/blob", pattern.bytes(0, 4096)).await.unwrap();
+    let blob = registry
+        .push_blob("range/blob", pattern.bytes(0, 4096))
+        .await
+        .unwrap();
     let relay = InProcess::start(config(&[registry.port()])).await;
     let url = registry.v2_url(&format!("range/blob/blobs/{}", blob.digest));
     let response = client()
@@ -133,14 +168,20 @@ async fn range_passes_through() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 206);
     assert_eq!(response.headers()["content-range"], "bytes 100-163/4096");
-    assert_eq!(response.bytes().await.unwrap().to_vec(), pattern.bytes(100, 64));
+    assert_eq!(
+        response.bytes().await.unwrap().to_vec(),
+        pattern.bytes(100, 64)
+    );
 }
 
 #[tokio::test]
 async fn short_bodies_are_errors_not_clean_ends() {
     // distribution 2.8.2's 416 claims more bytes than it sends (NOTES.md section 2).
     let registry = Registry::start(Mode::Anonymous).await.unwrap();
-    let blob = registry.push_blob("short/blob", Pattern::new(1).bytes(0, 1000)).await.unwrap();
+    let blob = registry
+        .push_blob("short/blob", Pattern::new(1).bytes(0, 1000))
+        .await
+        .unwrap();
     let relay = InProcess::start(config(&[registry.port()])).await;
     let url = registry.v2_url(&format!("short/blob/blobs/{}", blob.digest));
     let response = client()
@@ -150,9 +191,16 @@ async fn short_bodies_are_errors_not_clean_ends() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 416);
-    let declared: u64 = response.headers()["content-length"].to_str().unwrap().parse().unwrap();
+    let declared: u64 = response.headers()["content-length"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let read = response.bytes().await;
-    assert!(read.is_err(), "a {declared}-byte 416 body ended cleanly: {read:?}");
+    assert!(
+        read.is_err(),
+        "a {declared}-byte 416 body ended cleanly: {read:?}"
+    );
 
     // A fixture that promises 100 bytes, sends 10 and closes.
     let raw = Raw::start(
@@ -161,7 +209,11 @@ async fn short_bodies_are_errors_not_clean_ends() {
     )
     .await;
     let relay = InProcess::start(config(&[raw.addr.port()])).await;
-    let response = client().get(relay.relay_url(&raw.url("/short"))).send().await.unwrap();
+    let response = client()
+        .get(relay.relay_url(&raw.url("/short")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), 200);
     assert!(response.bytes().await.is_err());
 }
@@ -182,14 +234,22 @@ async fn idle_upstreams_time_out() {
     .await;
 
     let started = Instant::now();
-    let response = client().get(relay.relay_url(&silent.url("/"))).send().await.unwrap();
+    let response = client()
+        .get(relay.relay_url(&silent.url("/")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), 504);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"], "upstream timeout");
     assert!(started.elapsed() < Duration::from_secs(3));
 
     let started = Instant::now();
-    let response = client().get(relay.relay_url(&stalled.url("/"))).send().await.unwrap();
+    let response = client()
+        .get(relay.relay_url(&stalled.url("/")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), 200);
     assert!(response.bytes().await.is_err());
     assert!(started.elapsed() < Duration::from_secs(3));
@@ -210,23 +270,39 @@ async fn concurrency_is_bounded_with_503_and_retry_after() {
     })
     .await;
     let http = client();
-    let holding = http.get(relay.relay_url(&stalled.url("/"))).send().await.unwrap();
+    let holding = http
+        .get(relay.relay_url(&stalled.url("/")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(holding.status().as_u16(), 200);
 
-    let busy = http.get(relay.relay_url(redirector.url("/ok").as_str())).send().await.unwrap();
+    let busy = http
+        .get(relay.relay_url(redirector.url("/ok").as_str()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(busy.status().as_u16(), 503);
     assert_eq!(busy.headers()["retry-after"], "1");
     let body: serde_json::Value = busy.json().await.unwrap();
     assert_eq!(body["error"], "relay busy");
     // Policy refusals do not need a permit.
-    let refused = http.get(relay.relay_url("http://10.0.0.1/")).send().await.unwrap();
+    let refused = http
+        .get(relay.relay_url("http://10.0.0.1/"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(refused.status().as_u16(), 403);
 
     // The client leaving releases the permit.
     drop(holding);
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let again = http.get(relay.relay_url(redirector.url("/ok").as_str())).send().await.unwrap();
+        let again = http
+            .get(relay.relay_url(redirector.url("/ok").as_str()))
+            .send()
+            .await
+            .unwrap();
         if again.status().as_u16() == 200 {
             assert_eq!(again.text().await.unwrap(), "fine");
             break;
@@ -245,15 +321,28 @@ async fn methods_targets_and_unreachable_upstreams() {
     let relay = InProcess::start(config(&[closed_port])).await;
     let http = client();
     let target = format!("http://127.0.0.1:{closed_port}/v2/");
-    for method in [reqwest::Method::POST, reqwest::Method::PUT, reqwest::Method::DELETE, reqwest::Method::PATCH] {
-        let response = http.request(method.clone(), relay.relay_url(&target)).send().await.unwrap();
+    for method in [
+        reqwest::Method::POST,
+        reqwest::Method::PUT,
+        reqwest::Method::DELETE,
+        reqwest::Method::PATCH,
+    ] {
+        let response = http
+            .request(method.clone(), relay.relay_url(&target))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status().as_u16(), 405, "{method}");
         assert_eq!(response.headers()["allow"], "GET, HEAD, OPTIONS");
         let body: serde_json::Value = response.json().await.unwrap();
         assert_eq!(body["error"], "method not allowed");
     }
     for (path, status) in [("/relay/", 400), ("/relay", 400), ("/relay/not-a-url", 400)] {
-        let response = http.get(format!("{}{path}", relay.base())).send().await.unwrap();
+        let response = http
+            .get(format!("{}{path}", relay.base()))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status().as_u16(), status, "{path}");
         let body: serde_json::Value = response.json().await.unwrap();
         assert!(body["error"].is_string());
@@ -262,9 +351,19 @@ async fn methods_targets_and_unreachable_upstreams() {
     assert_eq!(response.status().as_u16(), 502);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"], "upstream unreachable");
-    assert!(body["reason"].as_str().unwrap().contains("connect"), "{body}");
+    assert!(
+        body["reason"].as_str().unwrap().contains("connect"),
+        "{body}"
+    );
 
-    let health = http.get(format!("{}/healthz", relay.base())).send().await.unwrap();
+    let health = http
+        .get(format!("{}/healthz", relay.base()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status().as_u16(), 200);
-    assert_eq!(health.json::<serde_json::Value>().await.unwrap()["status"], "ok");
+    assert_eq!(
+        health.json::<serde_json::Value>().await.unwrap()["status"],
+        "ok"
+    );
 }

@@ -23,16 +23,24 @@ impl Setup {
     async fn new() -> Setup {
         let registry = Registry::start(Mode::Redirect).await.expect("registry");
         let bytes = Pattern::new(11).bytes(0, 300 * 1024 + 7);
-        let blob = registry.push_blob("matrix/blob", bytes.clone()).await.expect("seed blob");
+        let blob = registry
+            .push_blob("matrix/blob", bytes.clone())
+            .await
+            .expect("seed blob");
         let a = Redirector::start().await.expect("redirector A");
         let b = Redirector::start().await.expect("redirector B");
         a.serve("/blob", bytes.clone(), "application/octet-stream");
         b.serve("/blob", bytes, "application/octet-stream");
         let cdn_port = registry.cdn().expect("cdn").port();
-        let config =
-            common::config_for_ports(&[registry.port(), a.port(), b.port(), cdn_port]);
+        let config = common::config_for_ports(&[registry.port(), a.port(), b.port(), cdn_port]);
         let relay = InProcess::start(config).await;
-        Setup { registry, a, b, relay, blob }
+        Setup {
+            registry,
+            a,
+            b,
+            relay,
+            blob,
+        }
     }
 
     fn cdn(&self) -> &wharf_testkit::CdnServer {
@@ -56,7 +64,9 @@ impl Setup {
             .await
             .unwrap_or_else(|e| panic!("{what}: {e}"));
         assert_eq!(response.status().as_u16(), 200, "{what}");
-        let (hex, size) = sha256_of(response).await.unwrap_or_else(|e| panic!("{what}: {e}"));
+        let (hex, size) = sha256_of(response)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
         assert_eq!(size, self.blob.size, "{what}");
         assert_eq!(hex, self.blob.digest.hex(), "{what}");
     }
@@ -88,38 +98,65 @@ async fn status_by_topology_matrix() {
         // Same origin: the credentials stay.
         s.clear();
         let path = format!("/same/{status}");
-        s.a.redirect(&path, status, s.a.url("/blob").as_str()).unwrap();
-        s.pull_verified(s.a.url(&path).as_str(), &format!("{status} same host")).await;
+        s.a.redirect(&path, status, s.a.url("/blob").as_str())
+            .unwrap();
+        s.pull_verified(s.a.url(&path).as_str(), &format!("{status} same host"))
+            .await;
         let seen = s.a.requests();
-        assert!(one(&seen, &path).authorization, "{status}: first hop lost Authorization");
-        assert!(one(&seen, "/blob").authorization, "{status}: same-origin hop lost Authorization");
+        assert!(
+            one(&seen, &path).authorization,
+            "{status}: first hop lost Authorization"
+        );
+        assert!(
+            one(&seen, "/blob").authorization,
+            "{status}: same-origin hop lost Authorization"
+        );
 
         // Other port, same host: stripped; the CDN would answer 400 otherwise.
         s.clear();
         let path = format!("/port/{status}");
-        s.a.redirect(&path, status, s.cdn_ip_url().as_str()).unwrap();
-        s.pull_verified(s.a.url(&path).as_str(), &format!("{status} other port")).await;
+        s.a.redirect(&path, status, s.cdn_ip_url().as_str())
+            .unwrap();
+        s.pull_verified(s.a.url(&path).as_str(), &format!("{status} other port"))
+            .await;
         assert_eq!(s.cdn().requests().len(), 1);
-        assert!(s.cdn().requests().iter().all(|r| !r.authorization && r.status == 200));
+        assert!(s
+            .cdn()
+            .requests()
+            .iter()
+            .all(|r| !r.authorization && r.status == 200));
 
         // Other host (localhost vs 127.0.0.1), other port: the registry's usual CDN hop.
         s.clear();
         let path = format!("/host/{status}");
         let cdn = s.cdn().blob_url(&s.blob.digest);
         s.a.redirect(&path, status, cdn.as_str()).unwrap();
-        s.pull_verified(s.a.url(&path).as_str(), &format!("{status} other host")).await;
-        assert!(s.cdn().requests().iter().all(|r| !r.authorization && r.status == 200));
+        s.pull_verified(s.a.url(&path).as_str(), &format!("{status} other host"))
+            .await;
+        assert!(s
+            .cdn()
+            .requests()
+            .iter()
+            .all(|r| !r.authorization && r.status == 200));
 
         // Other host, same port: only the name changes, and that is enough to strip.
         s.clear();
         let path = format!("/name/{status}");
-        s.a.redirect(&path, status, s.a.url_localhost("/blob").as_str()).unwrap();
-        s.pull_verified(s.a.url(&path).as_str(), &format!("{status} other name")).await;
+        s.a.redirect(&path, status, s.a.url_localhost("/blob").as_str())
+            .unwrap();
+        s.pull_verified(s.a.url(&path).as_str(), &format!("{status} other name"))
+            .await;
         let seen = s.a.requests();
         assert!(one(&seen, &path).authorization);
-        assert!(!one(&seen, "/blob").authorization, "{status}: Authorization crossed to localhost");
+        assert!(
+            !one(&seen, "/blob").authorization,
+            "{status}: Authorization crossed to localhost"
+        );
 
-        assert!(s.all_seen().iter().all(|r| !r.cookie), "{status}: a cookie was forwarded");
+        assert!(
+            s.all_seen().iter().all(|r| !r.cookie),
+            "{status}: a cookie was forwarded"
+        );
     }
 }
 
@@ -130,8 +167,10 @@ async fn chains_a_b_a_and_a_b_b() {
     for (first, second, third) in [(302, 307, 301), (308, 303, 302), (307, 307, 307)] {
         // A -> B -> A -> CDN.
         s.clear();
-        s.a.redirect("/aba1", first, s.b.url("/aba").as_str()).unwrap();
-        s.b.redirect("/aba", second, s.a.url("/aba2").as_str()).unwrap();
+        s.a.redirect("/aba1", first, s.b.url("/aba").as_str())
+            .unwrap();
+        s.b.redirect("/aba", second, s.a.url("/aba2").as_str())
+            .unwrap();
         s.a.redirect("/aba2", third, cdn.as_str()).unwrap();
         s.pull_verified(s.a.url("/aba1").as_str(), "A->B->A").await;
         let (a, b) = (s.a.requests(), s.b.requests());
@@ -139,16 +178,26 @@ async fn chains_a_b_a_and_a_b_b() {
         assert!(!one(&b, "/aba").authorization, "B saw Authorization");
         // Once stripped, credentials do not come back when the chain returns to A.
         assert!(!one(&a, "/aba2").authorization, "A saw Authorization again");
-        assert!(s.cdn().requests().iter().all(|r| !r.authorization && r.status == 200));
+        assert!(s
+            .cdn()
+            .requests()
+            .iter()
+            .all(|r| !r.authorization && r.status == 200));
 
         // A -> B -> B -> blob on B.
         s.clear();
-        s.a.redirect("/abb1", first, s.b.url("/abb1").as_str()).unwrap();
-        s.b.redirect("/abb1", second, s.b.url("/abb2").as_str()).unwrap();
-        s.b.redirect("/abb2", third, s.b.url("/blob").as_str()).unwrap();
+        s.a.redirect("/abb1", first, s.b.url("/abb1").as_str())
+            .unwrap();
+        s.b.redirect("/abb1", second, s.b.url("/abb2").as_str())
+            .unwrap();
+        s.b.redirect("/abb2", third, s.b.url("/blob").as_str())
+            .unwrap();
         s.pull_verified(s.a.url("/abb1").as_str(), "A->B->B").await;
         assert!(one(&s.a.requests(), "/abb1").authorization);
-        assert!(s.b.requests().iter().all(|r| !r.authorization), "B saw Authorization");
+        assert!(
+            s.b.requests().iter().all(|r| !r.authorization),
+            "B saw Authorization"
+        );
         assert_eq!(s.b.requests().len(), 3);
         assert!(s.all_seen().iter().all(|r| !r.cookie));
     }
@@ -158,7 +207,9 @@ async fn chains_a_b_a_and_a_b_b() {
 async fn registry_redirect_to_cdn_and_hop_limit() {
     let s = Setup::new().await;
     // The registry's own 307 (redirect storage middleware) to localhost:<cdn>.
-    let blob_url = s.registry.v2_url(&format!("matrix/blob/blobs/{}", s.blob.digest));
+    let blob_url = s
+        .registry
+        .v2_url(&format!("matrix/blob/blobs/{}", s.blob.digest));
     s.pull_verified(blob_url.as_str(), "registry 307").await;
     let cdn_seen = s.cdn().requests();
     assert_eq!(cdn_seen.len(), 1);
@@ -166,22 +217,46 @@ async fn registry_redirect_to_cdn_and_hop_limit() {
 
     // HEAD stays HEAD across 303 and keeps the length.
     s.clear();
-    s.a.redirect("/head303", 303, s.cdn_ip_url().as_str()).unwrap();
-    let head = client().head(s.relay.relay_url(s.a.url("/head303").as_str())).send().await.unwrap();
+    s.a.redirect("/head303", 303, s.cdn_ip_url().as_str())
+        .unwrap();
+    let head = client()
+        .head(s.relay.relay_url(s.a.url("/head303").as_str()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(head.status().as_u16(), 200);
-    assert_eq!(head.headers()["content-length"], s.blob.size.to_string().as_str());
-    assert_eq!(one(&s.cdn().requests(), &s.cdn_ip_url().path().to_owned()).method, "HEAD");
+    assert_eq!(
+        head.headers()["content-length"],
+        s.blob.size.to_string().as_str()
+    );
+    assert_eq!(
+        one(&s.cdn().requests(), &s.cdn_ip_url().path().to_owned()).method,
+        "HEAD"
+    );
 
     // Five hops are followed, a sixth is refused with 502.
     for hop in 1..=6 {
-        s.a.redirect(&format!("/hop{hop}"), 302, s.a.url(&format!("/hop{}", hop + 1)).as_str()).unwrap();
+        s.a.redirect(
+            &format!("/hop{hop}"),
+            302,
+            s.a.url(&format!("/hop{}", hop + 1)).as_str(),
+        )
+        .unwrap();
     }
     s.a.serve("/hop7", "seven", "text/plain");
-    let six = client().get(s.relay.relay_url(s.a.url("/hop1").as_str())).send().await.unwrap();
+    let six = client()
+        .get(s.relay.relay_url(s.a.url("/hop1").as_str()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(six.status().as_u16(), 502);
     let body: serde_json::Value = six.json().await.unwrap();
     assert_eq!(body["error"], "too many redirects");
-    let ok = client().get(s.relay.relay_url(s.a.url("/hop2").as_str())).send().await.unwrap();
+    let ok = client()
+        .get(s.relay.relay_url(s.a.url("/hop2").as_str()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status().as_u16(), 200);
     assert_eq!(ok.text().await.unwrap(), "seven");
 }

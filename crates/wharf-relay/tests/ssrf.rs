@@ -15,7 +15,11 @@ use wharf_testkit::Redirector;
 async fn assert_refused(relay: &InProcess, targets: &[String]) {
     let http = client();
     for target in targets {
-        let response = http.get(relay.relay_url(target)).send().await.expect("relay answers");
+        let response = http
+            .get(relay.relay_url(target))
+            .send()
+            .await
+            .expect("relay answers");
         let status = response.status().as_u16();
         let body: serde_json::Value = response.json().await.expect("JSON refusal");
         assert_eq!(status, 403, "{target}: {body}");
@@ -37,8 +41,14 @@ async fn forty_plus_targets_refused_without_connecting() {
     overrides.insert("registry-1.docker.io".to_owned(), vec![v4.addr]);
     overrides.insert("ghcr.io".to_owned(), vec![v6.addr]);
     overrides.insert("auth.docker.io".to_owned(), vec![sock("169.254.169.254:0")]);
-    overrides.insert("quay.io".to_owned(), vec![sock("8.8.8.8:0"), sock("10.0.0.1:0")]);
-    overrides.insert("mcr.microsoft.com".to_owned(), vec![sock("[::ffff:127.0.0.1]:0")]);
+    overrides.insert(
+        "quay.io".to_owned(),
+        vec![sock("8.8.8.8:0"), sock("10.0.0.1:0")],
+    );
+    overrides.insert(
+        "mcr.microsoft.com".to_owned(),
+        vec![sock("[::ffff:127.0.0.1]:0")],
+    );
     overrides.insert("eu.gcr.io".to_owned(), vec![sock("100.64.0.1:0")]);
     let config = Config {
         allow_hosts: common::allow(&[format!("http://127.0.0.1:{r}")]),
@@ -57,6 +67,9 @@ async fn forty_plus_targets_refused_without_connecting() {
         "http://0177.0.0.1:{p}/v2/",
         "http://127.1:{p}/v2/",
         "http://127.0.0.1.:{p}/v2/",
+        "http://%31%32%37.0.0.1:{p}/v2/",
+        "http://127\u{3002}0\u{3002}0\u{3002}1:{p}/v2/",
+        "http://\u{24db}\u{24de}\u{24d2}\u{24d0}\u{24db}\u{24d7}\u{24de}\u{24e2}\u{24e3}:{p}/v2/",
         "http://localhost:{p}/v2/",
         "http://localhost.:{p}/v2/",
         "http://LocalHost:{p}/v2/",
@@ -82,7 +95,11 @@ async fn forty_plus_targets_refused_without_connecting() {
         "http://localhost:{r}/v2/",
     ]
     .iter()
-    .map(|t| t.replace("{p}", &p.to_string()).replace("{q}", &q.to_string()).replace("{r}", &r.to_string()))
+    .map(|t| {
+        t.replace("{p}", &p.to_string())
+            .replace("{q}", &q.to_string())
+            .replace("{r}", &r.to_string())
+    })
     .collect();
 
     // Redirects from the allowed redirector into refused places.
@@ -97,7 +114,11 @@ async fn forty_plus_targets_refused_without_connecting() {
         (302, "http://10.0.0.1/v2/"),
         (307, "https://registry-1.docker.io/v2/"),
     ] {
-        via_redirect.push(redirector.stateless_url(status, &counter_url(location)).to_string());
+        via_redirect.push(
+            redirector
+                .stateless_url(status, &counter_url(location))
+                .to_string(),
+        );
     }
 
     // Private ranges nobody listens on here.
@@ -139,10 +160,18 @@ async fn forty_plus_targets_refused_without_connecting() {
     let total = to_counters.len() + via_redirect.len() + elsewhere.len();
     assert!(total >= 40, "only {total} targets");
 
-    assert_eq!(v4.connections(), 0, "a refused target reached 127.0.0.1:{p}");
+    assert_eq!(
+        v4.connections(),
+        0,
+        "a refused target reached 127.0.0.1:{p}"
+    );
     assert_eq!(v6.connections(), 0, "a refused target reached [::1]:{q}");
     // The redirector did answer the hops (so the refusals happened at the redirect).
-    let hops = redirector.requests().iter().filter(|s| s.path.starts_with("/r/")).count();
+    let hops = redirector
+        .requests()
+        .iter()
+        .filter(|s| s.path.starts_with("/r/"))
+        .count();
     assert_eq!(hops, via_redirect.len());
 }
 

@@ -8,12 +8,14 @@
 //! - Seeding (methods of [`Registry`]): blobs (also streamed, up to GiBs), manifests, images
 //!   with many layers, multi-platform indexes, Homebrew bottle indexes, Docker schema 1, and
 //!   umoci-built images pushed with skopeo.
+//! - [`Front`]: a fault-injecting front (429 + `Retry-After`, blob bodies cut short).
 //! - [`Client`]: a native client that executes `wharf_oci` requests, directly or via a relay.
 
 pub mod bottles;
 pub mod cdn;
 pub mod client;
 pub mod error;
+pub mod front;
 pub mod images;
 pub mod process;
 pub mod redirector;
@@ -30,6 +32,7 @@ pub use bottles::{SeededBottle, SeededBottles, DEFAULT_BOTTLE_TAGS};
 pub use cdn::CdnServer;
 pub use client::{Client, Hop};
 pub use error::{Error, Result};
+pub use front::Front;
 pub use images::{Flavor, SeedPlatform, SeededImage, SeededIndex};
 pub use redirector::{Redirector, Route};
 pub use registry::{Mode, Registry, RegistryBuilder};

@@ -88,6 +88,22 @@ impl Pattern {
     pub fn fill(&self, offset: u64, buf: &mut [u8]) {
         let mut position = offset;
         let mut rest = buf;
+        // Unaligned head, then whole words (the fast path), then the tail.
+        while !rest.is_empty() && (!position.is_multiple_of(8) || rest.len() < 8) {
+            let word = self.word(position / 8);
+            let skip = (position % 8) as usize;
+            let take = (8 - skip).min(rest.len());
+            let (head, tail) = rest.split_at_mut(take);
+            head.copy_from_slice(word.get(skip..skip + take).unwrap_or_default());
+            position += take as u64;
+            rest = tail;
+        }
+        let (words, tail) = rest.split_at_mut(rest.len() / 8 * 8);
+        for (i, out) in words.chunks_exact_mut(8).enumerate() {
+            out.copy_from_slice(&self.word(position / 8 + i as u64));
+        }
+        position += words.len() as u64;
+        rest = tail;
         while !rest.is_empty() {
             let word = self.word(position / 8);
             let skip = (position % 8) as usize;

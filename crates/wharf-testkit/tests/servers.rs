@@ -100,3 +100,78 @@ async fn token_server_runs_standalone() {
         .root_cert_pem()
         .starts_with("-----BEGIN CERTIFICATE-----"));
 }
+
+#[tokio::test]
+async fn the_front_rate_limits_then_serves() {
+    let registry = wharf_testkit::Registry::start(wharf_testkit::Mode::Anonymous)
+        .await
+        .unwrap();
+    let blob = registry
+        .push_blob("front/x", vec![9u8; 5000])
+        .await
+        .unwrap();
+    let front = wharf_testkit::Front::start(registry.base_url())
+        .await
+        .unwrap();
+    front.fail_with_429(2, "1");
+    let mut url = front.base_url();
+    url.set_path(&format!("/v2/front/x/blobs/{}", blob.digest));
+    for _ in 0..2 {
+        let response = http().get(url.clone()).send().await.unwrap();
+        assert_eq!(response.status(), 429);
+        assert_eq!(response.headers()["retry-after"], "1");
+    }
+    let response = http().get(url).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    common::verify_body(response, &blob.digest, blob.size)
+        .await
+        .unwrap();
+    let statuses: Vec<u16> = front.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [429, 429, 200]);
+}
+
+#[tokio::test]
+async fn the_front_cuts_blob_bodies_and_ranges_resume() {
+    let registry = wharf_testkit::Registry::start(wharf_testkit::Mode::Anonymous)
+        .await
+        .unwrap();
+    let size = 3 << 20;
+    let blob = registry
+        .push_blob_stream("front/big", size, 5)
+        .await
+        .unwrap();
+    let front = wharf_testkit::Front::start(registry.base_url())
+        .await
+        .unwrap();
+    front.cut_blobs_after(1 << 20, 1);
+    let mut url = front.base_url();
+    url.set_path(&format!("/v2/front/big/blobs/{}", blob.digest));
+
+    let response = http().get(url.clone()).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.content_length(), Some(size));
+    let mut received = Vec::new();
+    let mut body = response.bytes_stream();
+    let mut failed = false;
+    while let Some(chunk) = futures_util::StreamExt::next(&mut body).await {
+        match chunk {
+            Ok(chunk) => received.extend_from_slice(&chunk),
+            Err(_) => {
+                failed = true;
+                break;
+            }
+        }
+    }
+    assert!(failed, "a cut body must end in an error, not a clean end");
+    assert_eq!(received.len() as u64, 1 << 20);
+
+    let rest = http()
+        .get(url)
+        .header("range", format!("bytes={}-", received.len()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rest.status(), 206);
+    received.extend_from_slice(&rest.bytes().await.unwrap());
+    assert_eq!(wharf_oci::Digest::sha256_of(&received), blob.digest);
+}

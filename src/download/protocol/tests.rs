@@ -7,7 +7,9 @@ fn digest() -> Digest {
 fn start() -> StartDownload {
     StartDownload {
         id: 7,
-        reference: "ghcr.io/homebrew/core/vim:9.0.1900".parse().expect("reference"),
+        reference: "ghcr.io/homebrew/core/vim:9.0.1900"
+            .parse()
+            .expect("reference"),
         digest: digest(),
         size: 3_000_000_000,
         file_name: "vim--9.0.1900.big_sur.bottle.tar.gz".into(),
@@ -22,27 +24,33 @@ fn start() -> StartDownload {
 #[test]
 fn commands_round_trip() {
     let cases = [
-        Command::Start(start()),
-        Command::Start(StartDownload {
-            credentials: Some(WireCredentials::Token { token: "t0k".into() }),
+        Command::Start(Box::new(start())),
+        Command::Start(Box::new(StartDownload {
+            credentials: Some(WireCredentials::Token {
+                token: "t0k".into(),
+            }),
             relay: RelayTemplate::Direct,
             ..start()
-        }),
-        Command::Start(StartDownload {
+        })),
+        Command::Start(Box::new(StartDownload {
             credentials: None,
             ..start()
-        }),
+        })),
         Command::Cancel { id: u64::MAX },
     ];
     for command in cases {
         let json = command.to_json();
-        assert_eq!(Command::from_json(&json).expect("decode"), command, "{json}");
+        assert_eq!(
+            Command::from_json(&json).expect("decode"),
+            command,
+            "{json}"
+        );
     }
 }
 
 #[test]
 fn start_has_a_readable_shape() {
-    let json = Command::Start(start()).to_json();
+    let json = Command::Start(Box::new(start())).to_json();
     let value: serde_json::Value = serde_json::from_str(&json).expect("json");
     assert_eq!(value["cmd"], "start");
     assert_eq!(value["reference"], "ghcr.io/homebrew/core/vim:9.0.1900");
@@ -99,20 +107,36 @@ fn events_round_trip() {
     ];
     for message in cases {
         let json = message.to_json();
-        assert_eq!(WorkerMessage::from_json(&json).expect("decode"), message, "{json}");
+        assert_eq!(
+            WorkerMessage::from_json(&json).expect("decode"),
+            message,
+            "{json}"
+        );
     }
 }
 
 #[test]
 fn bad_messages_are_errors() {
-    for json in ["", "{}", r#"{"cmd":"start"}"#, r#"{"cmd":"cancel","id":-1}"#, r#"{"cmd":"launch"}"#] {
-        assert!(matches!(Command::from_json(json), Err(IoError::Browser { .. })), "{json}");
+    for json in [
+        "",
+        "{}",
+        r#"{"cmd":"start"}"#,
+        r#"{"cmd":"cancel","id":-1}"#,
+        r#"{"cmd":"launch"}"#,
+    ] {
+        assert!(
+            matches!(Command::from_json(json), Err(IoError::Browser { .. })),
+            "{json}"
+        );
     }
-    let bad_digest = Command::Start(start())
+    let bad_digest = Command::Start(Box::new(start()))
         .to_json()
         .replace(&digest().to_string(), "sha256:abc");
     assert!(Command::from_json(&bad_digest).is_err());
-    assert!(matches!(WorkerMessage::from_json("[1]"), Err(IoError::Browser { .. })));
+    assert!(matches!(
+        WorkerMessage::from_json("[1]"),
+        Err(IoError::Browser { .. })
+    ));
 }
 
 #[test]
@@ -135,8 +159,13 @@ fn credentials_never_print_and_convert_checked() {
         password: "s3cret".into(),
     };
     let shown = format!("{wire:?}");
-    assert!(shown.contains("alice") && !shown.contains("s3cret"), "{shown}");
-    let token = WireCredentials::Token { token: "t0k".into() };
+    assert!(
+        shown.contains("alice") && !shown.contains("s3cret"),
+        "{shown}"
+    );
+    let token = WireCredentials::Token {
+        token: "t0k".into(),
+    };
     assert!(!format!("{token:?}").contains("t0k"));
 
     let creds = Credentials::try_from(&wire).expect("valid");
@@ -145,7 +174,10 @@ fn credentials_never_print_and_convert_checked() {
         username: "a:b".into(),
         password: "x".into(),
     };
-    assert!(matches!(Credentials::try_from(&bad), Err(IoError::Protocol { .. })));
+    assert!(matches!(
+        Credentials::try_from(&bad),
+        Err(IoError::Protocol { .. })
+    ));
 }
 
 #[test]

@@ -46,8 +46,19 @@ fn relay_refusals_only_through_a_relay_and_only_with_host() {
     let direct = classify(&ctx(false, false), MANIFEST, 403, &HeaderMap::new(), body);
     assert!(matches!(direct, IoError::Denied { .. }), "{direct:?}");
     // An OAuth-style token error is the token server speaking.
-    let oauth = classify(&ctx(true, true), Target::Token, 401, &HeaderMap::new(), br#"{"error":"invalid_grant"}"#);
-    assert_eq!(oauth, IoError::Unauthorized { registry: "docker.io".into() });
+    let oauth = classify(
+        &ctx(true, true),
+        Target::Token,
+        401,
+        &HeaderMap::new(),
+        br#"{"error":"invalid_grant"}"#,
+    );
+    assert_eq!(
+        oauth,
+        IoError::Unauthorized {
+            registry: "docker.io".into()
+        }
+    );
 }
 
 #[test]
@@ -57,7 +68,13 @@ fn rate_limits_carry_headers() {
         ("ratelimit-limit", "100;w=21600"),
         ("ratelimit-remaining", "0;w=21600"),
     ]);
-    let got = classify(&ctx(true, false), MANIFEST, 429, &h, &errors_doc("TOOMANYREQUESTS"));
+    let got = classify(
+        &ctx(true, false),
+        MANIFEST,
+        429,
+        &h,
+        &errors_doc("TOOMANYREQUESTS"),
+    );
     assert_eq!(
         got,
         IoError::RateLimited {
@@ -68,10 +85,21 @@ fn rate_limits_carry_headers() {
         }
     );
     // An HTTP date in Retry-After, relative to now.
-    let date = httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(NOW + 30));
+    let date =
+        httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(NOW + 30));
     let h = headers(&[("retry-after", &date)]);
     let got = classify(&ctx(true, false), MANIFEST, 429, &h, b"");
-    assert!(matches!(got, IoError::RateLimited { retry_after_ms: Some(30_000), limit: None, .. }), "{got:?}");
+    assert!(
+        matches!(
+            got,
+            IoError::RateLimited {
+                retry_after_ms: Some(30_000),
+                limit: None,
+                ..
+            }
+        ),
+        "{got:?}"
+    );
 }
 
 #[test]
@@ -79,13 +107,37 @@ fn registry_codes_and_statuses() {
     let c = ctx(true, false);
     let none = HeaderMap::new();
     let cases: &[(u16, Target<'_>, &[u8], &str)] = &[
-        (404, MANIFEST, &errors_doc("MANIFEST_UNKNOWN"), "ManifestUnknown"),
+        (
+            404,
+            MANIFEST,
+            &errors_doc("MANIFEST_UNKNOWN"),
+            "ManifestUnknown",
+        ),
         (404, MANIFEST, b"", "ManifestUnknown"),
         (404, MANIFEST, &errors_doc("NAME_UNKNOWN"), "NameUnknown"),
         (404, Target::Tags, b"404 page not found", "NameUnknown"),
-        (404, Target::Blob { digest: "sha256:00" }, &errors_doc("BLOB_UNKNOWN"), "BlobUnknown"),
-        (404, Target::Blob { digest: "sha256:00" }, b"", "BlobUnknown"),
-        (401, MANIFEST, &errors_doc("UNAUTHORIZED"), "NeedsCredentials"),
+        (
+            404,
+            Target::Blob {
+                digest: "sha256:00",
+            },
+            &errors_doc("BLOB_UNKNOWN"),
+            "BlobUnknown",
+        ),
+        (
+            404,
+            Target::Blob {
+                digest: "sha256:00",
+            },
+            b"",
+            "BlobUnknown",
+        ),
+        (
+            401,
+            MANIFEST,
+            &errors_doc("UNAUTHORIZED"),
+            "NeedsCredentials",
+        ),
         (401, Target::Ping, b"", "NeedsCredentials"),
         (403, MANIFEST, &errors_doc("DENIED"), "Denied"),
         (403, MANIFEST, b"<html>forbidden</html>", "Denied"),
@@ -105,18 +157,28 @@ fn credentials_decide_between_sign_in_and_wrong_password() {
     let none = HeaderMap::new();
     assert_eq!(
         classify(&ctx(true, true), MANIFEST, 401, &none, b""),
-        IoError::Unauthorized { registry: "docker.io".into() }
+        IoError::Unauthorized {
+            registry: "docker.io".into()
+        }
     );
     assert_eq!(
         classify(&ctx(true, false), MANIFEST, 401, &none, b""),
-        IoError::NeedsCredentials { registry: "docker.io".into() }
+        IoError::NeedsCredentials {
+            registry: "docker.io".into()
+        }
     );
 }
 
 #[test]
 fn other_statuses_keep_url_message_and_retry_after() {
     let h = headers(&[("retry-after", "7")]);
-    let got = classify(&ctx(false, false), MANIFEST, 503, &h, &errors_doc("UNAVAILABLE"));
+    let got = classify(
+        &ctx(false, false),
+        MANIFEST,
+        503,
+        &h,
+        &errors_doc("UNAVAILABLE"),
+    );
     assert_eq!(
         got,
         IoError::Http {
@@ -126,6 +188,15 @@ fn other_statuses_keep_url_message_and_retry_after() {
             retry_after_ms: Some(7_000),
         }
     );
-    let got = classify(&ctx(false, false), MANIFEST, 502, &HeaderMap::new(), b"bad gateway");
-    assert!(matches!(got, IoError::Http { status: 502, ref message, retry_after_ms: None, .. } if message.contains("502")), "{got:?}");
+    let got = classify(
+        &ctx(false, false),
+        MANIFEST,
+        502,
+        &HeaderMap::new(),
+        b"bad gateway",
+    );
+    assert!(
+        matches!(got, IoError::Http { status: 502, ref message, retry_after_ms: None, .. } if message.contains("502")),
+        "{got:?}"
+    );
 }

@@ -43,7 +43,10 @@ fn parses_and_applies_templates() {
 fn encoded_placeholder_keeps_uri_component_safe_characters() {
     let t = RelayTemplate::parse("https://p.example/?u={url_encoded}").expect("valid");
     let got = t.apply(&url("https://h.example/a-b_c.d!~*'()"));
-    assert_eq!(got, "https://p.example/?u=https%3A%2F%2Fh.example%2Fa-b_c.d!~*'()");
+    assert_eq!(
+        got,
+        "https://p.example/?u=https%3A%2F%2Fh.example%2Fa-b_c.d!~*'()"
+    );
 }
 
 #[test]
@@ -60,12 +63,18 @@ fn rejects_bad_templates() {
         ("{url}", "must start"),
         ("relay.example/{url}", "not a URL"),
         ("https:///{url}", "not a URL"),
+        ("https://{url}", "not a URL"),
+        ("https://relay.example{url}", "host must come before"),
+        ("http:relay.example/{url}", "not a URL"),
     ];
     for (input, fragment) in cases {
         match RelayTemplate::parse(input) {
             Err(IoError::InvalidRelay { input: got, reason }) => {
                 assert_eq!(&got, input);
-                assert!(reason.contains(fragment), "{input:?}: reason {reason:?} lacks {fragment:?}");
+                assert!(
+                    reason.contains(fragment),
+                    "{input:?}: reason {reason:?} lacks {fragment:?}"
+                );
             }
             other => panic!("{input:?} gave {other:?}"),
         }
@@ -82,7 +91,10 @@ fn display_round_trips() {
     ] {
         let parsed = RelayTemplate::parse(input).expect("valid");
         assert_eq!(parsed.to_string(), input);
-        assert_eq!(RelayTemplate::parse(&parsed.to_string()).expect("again"), parsed);
+        assert_eq!(
+            RelayTemplate::parse(&parsed.to_string()).expect("again"),
+            parsed
+        );
     }
 }
 

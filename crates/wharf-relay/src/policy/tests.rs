@@ -7,7 +7,10 @@ fn policy(entries: &[&str]) -> Policy {
 /// What a check should say: Ok(explicit) or the error message.
 fn outcome(policy: &Policy, url: &str, hop: Hop) -> Result<bool, String> {
     let url = Url::parse(url).map_err(|e| format!("parse: {e}"))?;
-    policy.check(&url, hop).map(|c| c.explicit).map_err(|e| e.to_string())
+    policy
+        .check(&url, hop)
+        .map(|c| c.explicit)
+        .map_err(|e| e.to_string())
 }
 
 #[test]
@@ -34,7 +37,10 @@ fn allow_host_forms() {
         let parsed = input.parse::<AllowHost>().map(|h| h.to_string());
         match expected {
             Ok(text) => assert_eq!(parsed.as_deref(), Ok(*text), "{input}"),
-            Err(()) => assert!(parsed.is_err(), "{input} should be rejected, got {parsed:?}"),
+            Err(()) => assert!(
+                parsed.is_err(),
+                "{input} should be rejected, got {parsed:?}"
+            ),
         }
     }
 }
@@ -58,11 +64,19 @@ fn patterns() {
             "prod-registry-k8s-io-us-east-2.s3.dualstack.us-east-2.amazonaws.com",
             true,
         ),
-        ("prod-registry-k8s-io-*.s3.dualstack.*.amazonaws.com", "evil.s3.dualstack.x.amazonaws.com", false),
+        (
+            "prod-registry-k8s-io-*.s3.dualstack.*.amazonaws.com",
+            "evil.s3.dualstack.x.amazonaws.com",
+            false,
+        ),
         ("*.cloudfront.net", "d2glxqk2uabbnd.cloudfront.net", true),
     ];
     for (pattern, host, expected) in cases {
-        assert_eq!(pattern_matches(pattern, host), *expected, "{pattern} vs {host}");
+        assert_eq!(
+            pattern_matches(pattern, host),
+            *expected,
+            "{pattern} vs {host}"
+        );
     }
 }
 
@@ -71,31 +85,91 @@ fn builtin_targets() {
     let p = policy(&[]);
     let c = Hop::Client;
     let cases: &[(&str, Hop, Result<bool, &str>)] = &[
-        ("https://registry-1.docker.io/v2/library/alpine/manifests/latest", c, Ok(false)),
+        (
+            "https://registry-1.docker.io/v2/library/alpine/manifests/latest",
+            c,
+            Ok(false),
+        ),
         ("https://REGISTRY-1.docker.io./v2/", c, Ok(false)),
         ("https://registry-1.docker.io:443/v2/", c, Ok(false)),
         ("https://auth.docker.io/token?service=x", c, Ok(false)),
-        ("https://production.cloudflare.docker.com/registry-v2/x", c, Ok(false)),
-        ("https://ghcr.io/v2/homebrew/core/vim/manifests/9", c, Ok(false)),
-        ("https://pkg-containers.githubusercontent.com/ghcr1/blobs/x", c, Ok(false)),
+        (
+            "https://production.cloudflare.docker.com/registry-v2/x",
+            c,
+            Ok(false),
+        ),
+        (
+            "https://ghcr.io/v2/homebrew/core/vim/manifests/9",
+            c,
+            Ok(false),
+        ),
+        (
+            "https://pkg-containers.githubusercontent.com/ghcr1/blobs/x",
+            c,
+            Ok(false),
+        ),
         ("https://cdn03.quay.io/x", c, Ok(false)),
         ("https://us-docker.pkg.dev/v2/", c, Ok(false)),
         ("https://mcr.microsoft.com/v2/", c, Ok(false)),
         ("https://westus2.data.mcr.microsoft.com/x", c, Ok(false)),
         ("https://public.ecr.aws/v2/", c, Ok(false)),
-        ("https://d2glxqk2uabbnd.cloudfront.net/x", c, Err("host not allowed")),
-        ("https://d2glxqk2uabbnd.cloudfront.net/x", Hop::Redirect, Ok(false)),
-        ("https://storage.googleapis.com/b/o", c, Err("host not allowed")),
-        ("https://storage.googleapis.com/b/o", Hop::Redirect, Ok(false)),
-        ("http://registry-1.docker.io/v2/", c, Err("scheme not allowed")),
-        ("https://registry-1.docker.io:8443/v2/", c, Err("port not allowed")),
-        ("ftp://registry-1.docker.io/v2/", c, Err("scheme not allowed")),
-        ("https://registry-1.docker.io@10.0.0.1/", c, Err("userinfo not allowed")),
-        ("https://user:pw@registry-1.docker.io/", c, Err("userinfo not allowed")),
-        ("https://registry-1.docker.io.evil.com/", c, Err("host not allowed")),
+        (
+            "https://d2glxqk2uabbnd.cloudfront.net/x",
+            c,
+            Err("host not allowed"),
+        ),
+        (
+            "https://d2glxqk2uabbnd.cloudfront.net/x",
+            Hop::Redirect,
+            Ok(false),
+        ),
+        (
+            "https://storage.googleapis.com/b/o",
+            c,
+            Err("host not allowed"),
+        ),
+        (
+            "https://storage.googleapis.com/b/o",
+            Hop::Redirect,
+            Ok(false),
+        ),
+        (
+            "http://registry-1.docker.io/v2/",
+            c,
+            Err("scheme not allowed"),
+        ),
+        (
+            "https://registry-1.docker.io:8443/v2/",
+            c,
+            Err("port not allowed"),
+        ),
+        (
+            "ftp://registry-1.docker.io/v2/",
+            c,
+            Err("scheme not allowed"),
+        ),
+        (
+            "https://registry-1.docker.io@10.0.0.1/",
+            c,
+            Err("userinfo not allowed"),
+        ),
+        (
+            "https://user:pw@registry-1.docker.io/",
+            c,
+            Err("userinfo not allowed"),
+        ),
+        (
+            "https://registry-1.docker.io.evil.com/",
+            c,
+            Err("host not allowed"),
+        ),
         ("https://example.com/", c, Err("host not allowed")),
         ("http://10.0.0.1/", c, Err("host not allowed")),
-        ("http://169.254.169.254/latest/meta-data/", c, Err("host not allowed")),
+        (
+            "http://169.254.169.254/latest/meta-data/",
+            c,
+            Err("host not allowed"),
+        ),
         ("http://2130706433/", c, Err("host not allowed")),
         ("http://[::ffff:127.0.0.1]/", c, Err("host not allowed")),
         ("file:///etc/passwd", c, Err("scheme not allowed")),
@@ -108,7 +182,11 @@ fn builtin_targets() {
 
 #[test]
 fn explicit_targets() {
-    let p = policy(&["http://127.0.0.1:5000", "localhost:5001", "http://registry.internal:80"]);
+    let p = policy(&[
+        "http://127.0.0.1:5000",
+        "localhost:5001",
+        "http://registry.internal:80",
+    ]);
     let c = Hop::Client;
     let cases: &[(&str, Result<bool, &str>)] = &[
         ("http://127.0.0.1:5000/v2/", Ok(true)),
@@ -122,12 +200,22 @@ fn explicit_targets() {
         ("https://localhost.:5001/v2/", Ok(true)),
         ("http://localhost:5001/v2/", Err("scheme not allowed")),
         ("http://registry.internal/v2/", Ok(true)),
-        ("http://user@127.0.0.1:5000/v2/", Err("userinfo not allowed")),
+        (
+            "http://user@127.0.0.1:5000/v2/",
+            Err("userinfo not allowed"),
+        ),
         ("http://[::1]:5000/v2/", Err("host not allowed")),
-        ("http://[::ffff:127.0.0.1]:5000/v2/", Err("host not allowed")),
+        (
+            "http://[::ffff:127.0.0.1]:5000/v2/",
+            Err("host not allowed"),
+        ),
     ];
     for (url, expected) in cases {
-        assert_eq!(outcome(&p, url, c), expected.map_err(str::to_owned), "{url}");
+        assert_eq!(
+            outcome(&p, url, c),
+            expected.map_err(str::to_owned),
+            "{url}"
+        );
     }
     assert!(p.is_explicit_name("LOCALHOST."));
     assert!(p.is_explicit_name("registry.internal"));

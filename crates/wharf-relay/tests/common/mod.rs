@@ -51,12 +51,18 @@ impl InProcess {
 
 /// `--allow-host` entries for plain-http loopback servers.
 pub fn allow(entries: &[String]) -> Vec<AllowHost> {
-    entries.iter().map(|e| e.parse().expect("allow-host entry")).collect()
+    entries
+        .iter()
+        .map(|e| e.parse().expect("allow-host entry"))
+        .collect()
 }
 
 /// `http://127.0.0.1:<port>` and `http://localhost:<port>`.
 pub fn loopback_entries(port: u16) -> Vec<String> {
-    vec![format!("http://127.0.0.1:{port}"), format!("http://localhost:{port}")]
+    vec![
+        format!("http://127.0.0.1:{port}"),
+        format!("http://localhost:{port}"),
+    ]
 }
 
 /// A config that allows these loopback ports (both names), with short timeouts for tests.
@@ -149,7 +155,11 @@ impl Subprocess {
     }
 
     /// Like [`Subprocess::start`], in a working directory.
-    pub fn start_in(cwd: Option<&std::path::Path>, args: &[&str], envs: &[(&str, &str)]) -> Subprocess {
+    pub fn start_in(
+        cwd: Option<&std::path::Path>,
+        args: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Subprocess {
         let mut command = Command::new(env!("CARGO_BIN_EXE_wharf-relay"));
         if let Some(cwd) = cwd {
             command.current_dir(cwd);
@@ -161,14 +171,16 @@ impl Subprocess {
             .env_remove("WHARF_RELAY_ALLOW_HOST")
             .env_remove("WHARF_RELAY_ALLOW_ORIGIN")
             .env_remove("WHARF_RELAY_DIST")
-            .envs(envs.iter().copied())
             .env("RUST_LOG", "warn")
+            .envs(envs.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(stderr);
         let mut child = command.spawn().expect("spawn wharf-relay");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read first line");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read first line");
         let addr = line
             .trim()
             .strip_prefix("wharf-relay listening on http://")

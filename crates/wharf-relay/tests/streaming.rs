@@ -1,0 +1,66 @@
+//! Streaming: a 1 GiB blob passes through the relay binary (a separate process) with its resident
+//! memory growing less than 32 MiB, and the bytes verify.
+
+mod common;
+
+use common::{client, proc_kib, sha256_of, Subprocess};
+use std::time::Instant;
+use wharf_testkit::{Mode, Registry};
+
+const GIB: u64 = 1 << 30;
+const LIMIT_KIB: u64 = 32 * 1024;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_gib_blob_streams_in_bounded_memory() {
+    let started = Instant::now();
+    let registry = Registry::start(Mode::Anonymous).await.unwrap();
+    let registry_up = started.elapsed();
+    let seeding = Instant::now();
+    let blob = registry
+        .push_blob_stream("big/blob", GIB, 20_240_601)
+        .await
+        .unwrap();
+    let seeded_in = seeding.elapsed();
+    assert_eq!(blob.size, GIB);
+
+    let allow = format!("http://127.0.0.1:{}", registry.port());
+    let relay = Subprocess::start(&["--allow-host", &allow], &[]);
+    let pid = relay.pid();
+    // Warm up: one relayed request so the runtime, client pool and allocator exist before measuring.
+    let warm = client()
+        .get(relay.relay_url(registry.v2_url("").as_str()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(warm.status().as_u16(), 200);
+    let _ = warm.bytes().await.unwrap();
+    let rss_before = proc_kib(pid, "VmRSS");
+
+    let url = registry.v2_url(&format!("big/blob/blobs/{}", blob.digest));
+    let transfer = Instant::now();
+    let response = client()
+        .get(relay.relay_url(url.as_str()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        response.headers()["content-length"],
+        GIB.to_string().as_str()
+    );
+    let (hex, bytes) = sha256_of(response).await.unwrap();
+    let took = transfer.elapsed();
+    let rss_after = proc_kib(pid, "VmRSS");
+    let hwm = proc_kib(pid, "VmHWM");
+
+    let growth = hwm.saturating_sub(rss_before);
+    eprintln!(
+        "1 GiB through wharf-relay: registry up in {registry_up:?}, seeded in {seeded_in:?}, \
+         transfer {took:?} ({:.0} MB/s); relay VmRSS before {rss_before} KiB, after {rss_after} KiB, \
+         VmHWM {hwm} KiB, growth {growth} KiB",
+        GIB as f64 / took.as_secs_f64() / 1e6
+    );
+    assert_eq!(bytes, GIB);
+    assert_eq!(hex, blob.digest.hex());
+    assert!(growth < LIMIT_KIB, "relay memory grew {growth} KiB");
+}

@@ -1,0 +1,206 @@
+//! A fault-injecting HTTP front for a registry (or any loopback server): it forwards every
+//! request to its upstream and streams the answer back, unless told to misbehave:
+//! - [`Front::fail_with_429`]: the next N requests get `429 Too Many Requests` with a
+//!   `Retry-After` value (a rate-limited registry);
+//! - [`Front::cut_blobs_after`]: the next N blob GETs (`/blobs/` in the path) are cut after a
+//!   number of body bytes: the connection is dropped with `Content-Length` unmet (an
+//!   interrupted download). Only 2xx answers are cut; a redirect mode's CDN hop is not.
+//!
+//! Redirects are passed back as they are. Every request is recorded.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use futures_util::StreamExt as _;
+use http::{header, HeaderMap, StatusCode};
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::process::{bind_loopback, host_url, ServerTask};
+use crate::seen::{RequestLog, SeenRequest};
+
+/// Hop-by-hop headers (RFC 9110 7.6.1) plus `Host`: never forwarded.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+];
+
+#[derive(Debug, Default)]
+struct Faults {
+    too_many: usize,
+    retry_after: String,
+    cuts: usize,
+    cut_after: u64,
+}
+
+#[derive(Debug)]
+struct Shared {
+    upstream: Url,
+    http: reqwest::Client,
+    faults: Mutex<Faults>,
+    log: RequestLog,
+}
+
+/// The running front.
+#[derive(Debug)]
+pub struct Front {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    _task: ServerTask,
+}
+
+impl Front {
+    /// Forwards to `upstream` (e.g. a registry's `base_url()`).
+    pub async fn start(upstream: Url) -> Result<Front> {
+        let listener = bind_loopback().await?;
+        let addr = listener
+            .local_addr()
+            .map_err(Error::io("reading the front address"))?;
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(Error::http("building a client"))?;
+        let shared = Arc::new(Shared {
+            upstream,
+            http,
+            faults: Mutex::new(Faults::default()),
+            log: RequestLog::default(),
+        });
+        let router = Router::new().fallback(forward).with_state(shared.clone());
+        Ok(Front {
+            addr,
+            shared,
+            _task: ServerTask::serve(listener, router),
+        })
+    }
+
+    /// `http://127.0.0.1:<port>/`.
+    pub fn base_url(&self) -> Url {
+        host_url("127.0.0.1", self.addr.port())
+    }
+
+    /// `127.0.0.1:<port>`, for image references.
+    pub fn host_port(&self) -> String {
+        format!("127.0.0.1:{}", self.addr.port())
+    }
+
+    /// The next `times` requests answer 429 with `Retry-After: retry_after`.
+    pub fn fail_with_429(&self, times: usize, retry_after: &str) {
+        let mut faults = self.faults();
+        faults.too_many = times;
+        faults.retry_after = retry_after.to_owned();
+    }
+
+    /// The next `times` successful blob GETs are cut after `bytes` body bytes.
+    pub fn cut_blobs_after(&self, bytes: u64, times: usize) {
+        let mut faults = self.faults();
+        faults.cuts = times;
+        faults.cut_after = bytes;
+    }
+
+    fn faults(&self) -> std::sync::MutexGuard<'_, Faults> {
+        self.shared
+            .faults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Every request seen so far (`status` is what the front answered).
+    pub fn requests(&self) -> Vec<SeenRequest> {
+        self.shared.log.snapshot()
+    }
+}
+
+/// What to do with one request, decided (and counted down) under the lock.
+enum Plan {
+    TooMany(String),
+    Forward { cut_after: Option<u64> },
+}
+
+fn plan(shared: &Shared, request: &Request) -> Plan {
+    let mut faults = shared.faults.lock().unwrap_or_else(PoisonError::into_inner);
+    if faults.too_many > 0 {
+        faults.too_many -= 1;
+        return Plan::TooMany(faults.retry_after.clone());
+    }
+    let blob_get =
+        request.method() == http::Method::GET && request.uri().path().contains("/blobs/");
+    if blob_get && faults.cuts > 0 {
+        faults.cuts -= 1;
+        return Plan::Forward {
+            cut_after: Some(faults.cut_after),
+        };
+    }
+    Plan::Forward { cut_after: None }
+}
+
+async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let mut seen = SeenRequest::new(request.method(), request.uri(), request.headers());
+    let response = match plan(&shared, &request) {
+        Plan::TooMany(retry_after) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, retry_after)],
+            r#"{"errors":[{"code":"TOOMANYREQUESTS","message":"rate limited by the test front"}]}"#,
+        )
+            .into_response(),
+        Plan::Forward { cut_after } => relay(&shared, request, cut_after).await,
+    };
+    seen.status = response.status().as_u16();
+    shared.log.push(seen);
+    response
+}
+
+async fn relay(shared: &Shared, request: Request, cut_after: Option<u64>) -> Response {
+    let mut url = shared.upstream.clone();
+    url.set_path(request.uri().path());
+    url.set_query(request.uri().query());
+    let (parts, body) = request.into_parts();
+    let upstream = shared
+        .http
+        .request(parts.method, url)
+        .headers(end_to_end(&parts.headers))
+        .body(reqwest::Body::wrap_stream(body.into_data_stream()))
+        .send()
+        .await;
+    let upstream = match upstream {
+        Ok(response) => response,
+        Err(e) => return (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+    };
+    let status = upstream.status();
+    let headers = end_to_end(upstream.headers());
+    let cut_after = cut_after.filter(|_| status.is_success());
+    let mut left = cut_after.unwrap_or(u64::MAX);
+    let stream = upstream.bytes_stream().map(move |chunk| {
+        let chunk = chunk.map_err(std::io::Error::other)?;
+        if left == 0 {
+            return Err(std::io::Error::other("cut by the test front"));
+        }
+        let keep = usize::try_from(left).unwrap_or(usize::MAX).min(chunk.len());
+        left -= keep as u64;
+        Ok(chunk.slice(..keep))
+    });
+    let mut response = Response::new(Body::from_stream(stream));
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    response
+}
+
+fn end_to_end(headers: &HeaderMap) -> HeaderMap {
+    let mut out = headers.clone();
+    for name in HOP_BY_HOP {
+        out.remove(*name);
+    }
+    out
+}
