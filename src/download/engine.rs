@@ -235,6 +235,11 @@ fn retryable(e: IoError) -> Step {
             status: *status,
             retry_after_ms: *retry_after_ms,
         },
+        // The relay could not reach the registry (502, 504): as transient as a 5xx.
+        IoError::RelayRefused { status, .. } if *status >= 500 => Failure::Status {
+            status: *status,
+            retry_after_ms: None,
+        },
         IoError::Unreachable { .. } => Failure::Network,
         IoError::Stream { .. } => Failure::StreamBroken,
         _ => return Step::Done(Err(e)),

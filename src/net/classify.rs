@@ -37,12 +37,38 @@ pub struct Context<'a> {
     pub now_s: u64,
 }
 
-/// wharf-relay's refusal document. Both fields are required: OAuth-style token endpoints
-/// answer `{"error": "invalid_grant"}` too, and that is the registry speaking, not the relay.
+/// wharf-relay's error document: `{"error": <message>, ...details}`. Only documents with one of
+/// the relay's details (`host`, `reason`, `origin`) count: OAuth-style token endpoints answer
+/// `{"error": "invalid_grant"}` too, and that is the token server speaking, not the relay.
 #[derive(Deserialize)]
 struct RelayRefusal {
     error: String,
-    host: String,
+    #[serde(default)]
+    host: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    origin: Option<String>,
+}
+
+impl RelayRefusal {
+    fn into_error(self, status: u16) -> Option<IoError> {
+        if self.host.is_none() && self.reason.is_none() && self.origin.is_none() {
+            return None;
+        }
+        let mut reason = self.error;
+        for detail in [self.reason, self.origin.map(|o| format!("origin {o}"))]
+            .into_iter()
+            .flatten()
+        {
+            reason = format!("{reason}: {detail}");
+        }
+        Some(IoError::RelayRefused {
+            status,
+            host: self.host,
+            reason,
+        })
+    }
 }
 
 /// The error for a non-success answer.
@@ -54,12 +80,9 @@ pub fn classify(
     body: &[u8],
 ) -> IoError {
     if ctx.via_relay {
-        if let Ok(refusal) = serde_json::from_slice::<RelayRefusal>(body) {
-            return IoError::RelayRefused {
-                status,
-                host: Some(refusal.host),
-                reason: refusal.error,
-            };
+        let refusal = serde_json::from_slice::<RelayRefusal>(body).ok();
+        if let Some(e) = refusal.and_then(|r| r.into_error(status)) {
+            return e;
         }
     }
     let rate = RateLimit::from_headers(headers, ctx.now_s);

@@ -50,7 +50,7 @@ pub enum IoError {
     },
     /// wharf-relay refused the request (its `{"error", "host"}` answer), e.g. a host that is
     /// not on its allowlist.
-    #[error("the relay refused {} (HTTP {status}): {reason}", host.as_deref().unwrap_or("the request"))]
+    #[error("{}", relay_message(*status, host.as_deref(), reason))]
     RelayRefused {
         status: u16,
         host: Option<String>,
@@ -148,6 +148,18 @@ fn rate_limited_message(
         None => out.push_str("; try again later, or sign in for a higher limit"),
     }
     out
+}
+
+fn relay_message(status: u16, host: Option<&str>, reason: &str) -> String {
+    let host = host.unwrap_or("the registry");
+    if status >= 500 {
+        format!("the relay could not get an answer from {host} (HTTP {status}): {reason}")
+    } else {
+        format!(
+            "the relay refused the request for {host} (HTTP {status}): {reason}; a relay of your \
+             own, or another Relay setting, may allow it"
+        )
+    }
 }
 
 fn unreachable_message(url: &str, via_relay: bool, detail: &str) -> String {

@@ -117,6 +117,12 @@ fn accept(st: &mut State, chunk: Bytes) -> Result<Bytes, BodyError> {
     st.received = st.received.saturating_add(chunk.len() as u64);
     match st.expected {
         Some(expected) if st.received > expected => Err(BodyError::Long { expected }),
+        Some(expected) if st.received == expected => {
+            // hyper stops polling once Content-Length bytes are out: this is the end.
+            st.done = true;
+            st.outcome = "complete";
+            Ok(chunk)
+        }
         _ => Ok(chunk),
     }
 }

@@ -185,7 +185,9 @@ mod tests {
     #[test]
     fn decisions() {
         let listed = origins(&["https://page.example"]);
-        let cases: &[(Option<&str>, &str, &[AllowOrigin], Option<&str>)] = &[
+        // (Origin, Host, allowed list, expected Access-Control-Allow-Origin or "refused")
+        type Case<'a> = (Option<&'a str>, &'a str, &'a [AllowOrigin], Option<&'a str>);
+        let cases: &[Case] = &[
             (None, "127.0.0.1:8080", &listed, None),
             (
                 Some("http://127.0.0.1:8080"),

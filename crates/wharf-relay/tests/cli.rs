@@ -149,3 +149,64 @@ fn bad_startup_arguments_fail_clearly() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen"));
 }
+
+/// Logs name method, host, path, status and bytes, and never a credential or a query string, even at
+/// the most verbose level.
+#[tokio::test]
+async fn logs_hold_no_credentials() {
+    let registry = Registry::start(Mode::Redirect).await.unwrap();
+    let blob = registry
+        .push_blob("logs/blob", vec![7u8; 4096])
+        .await
+        .unwrap();
+    let cdn_port = registry.cdn().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("relay.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let allow = format!(
+        "http://127.0.0.1:{},http://localhost:{cdn_port}",
+        registry.port()
+    );
+    let relay = Subprocess::spawn(
+        None,
+        &[],
+        &[("WHARF_RELAY_ALLOW_HOST", &allow), ("RUST_LOG", "trace")],
+        std::process::Stdio::from(log),
+    );
+    let http = client();
+    let blob_url = registry.v2_url(&format!("logs/blob/blobs/{}", blob.digest));
+    let with_query = format!("{blob_url}?X-Amz-Signature=SECRET-SIGNATURE");
+    let response = http
+        .get(relay.relay_url(&with_query))
+        .header("authorization", "Bearer SECRET-TOKEN")
+        .header("cookie", "session=SECRET-COOKIE")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.bytes().await.unwrap().len(), 4096);
+    let refused = http
+        .get(relay.relay_url("http://10.0.0.1/v2/?token=SECRET-QUERY"))
+        .header("authorization", "Basic U0VDUkVULUJBU0lD")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
+    drop(relay);
+
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    assert!(text.contains("relayed"), "no transfer line in:\n{text}");
+    assert!(
+        text.contains("outcome=\"complete\""),
+        "transfer not complete:\n{text}"
+    );
+    assert!(text.contains(blob_url.path()), "path not logged:\n{text}");
+    assert!(
+        text.contains("bytes=4096"),
+        "byte count not logged:\n{text}"
+    );
+    for secret in ["SECRET", "U0VDUkVULUJBU0lD"] {
+        let leaks: Vec<&str> = text.lines().filter(|l| l.contains(secret)).collect();
+        assert!(leaks.is_empty(), "{secret} logged: {leaks:#?}");
+    }
+}

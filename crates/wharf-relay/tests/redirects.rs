@@ -230,7 +230,7 @@ async fn registry_redirect_to_cdn_and_hop_limit() {
         s.blob.size.to_string().as_str()
     );
     assert_eq!(
-        one(&s.cdn().requests(), &s.cdn_ip_url().path().to_owned()).method,
+        one(&s.cdn().requests(), s.cdn_ip_url().path()).method,
         "HEAD"
     );
 

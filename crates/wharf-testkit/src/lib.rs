@@ -10,6 +10,10 @@
 //!   umoci-built images pushed with skopeo.
 //! - [`Front`]: a fault-injecting front (429 + `Retry-After`, blob bodies cut short).
 //! - [`Client`]: a native client that executes `wharf_oci` requests, directly or via a relay.
+//!
+//! The in-process servers (token, CDN, redirector, front) are tasks on the caller's tokio
+//! runtime: tests must not block that runtime (use async APIs, `tokio::process`) while they
+//! need those servers to answer. Everything is torn down when its handle is dropped.
 
 pub mod bottles;
 pub mod cdn;

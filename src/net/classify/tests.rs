@@ -43,6 +43,49 @@ fn relay_refusals_only_through_a_relay_and_only_with_host() {
             reason: "host not allowed".into()
         }
     );
+    let upstream =
+        br#"{"error":"upstream unreachable","host":"ghcr.io","reason":"connection refused"}"#;
+    let got = classify(
+        &ctx(true, false),
+        MANIFEST,
+        502,
+        &HeaderMap::new(),
+        upstream,
+    );
+    assert_eq!(
+        got,
+        IoError::RelayRefused {
+            status: 502,
+            host: Some("ghcr.io".into()),
+            reason: "upstream unreachable: connection refused".into()
+        }
+    );
+    let origin = br#"{"error":"origin not allowed","origin":"https://evil.example"}"#;
+    let got = classify(&ctx(true, false), MANIFEST, 403, &HeaderMap::new(), origin);
+    assert!(
+        matches!(got, IoError::RelayRefused { host: None, ref reason, .. } if reason.ends_with("origin https://evil.example")),
+        "{got:?}"
+    );
+    // The relay's busy answer has no details: it is a 503 with Retry-After, retried as such.
+    let busy = headers(&[("retry-after", "1")]);
+    let got = classify(
+        &ctx(true, false),
+        MANIFEST,
+        503,
+        &busy,
+        br#"{"error":"relay busy"}"#,
+    );
+    assert!(
+        matches!(
+            got,
+            IoError::Http {
+                status: 503,
+                retry_after_ms: Some(1000),
+                ..
+            }
+        ),
+        "{got:?}"
+    );
     let direct = classify(&ctx(false, false), MANIFEST, 403, &HeaderMap::new(), body);
     assert!(matches!(direct, IoError::Denied { .. }), "{direct:?}");
     // An OAuth-style token error is the token server speaking.

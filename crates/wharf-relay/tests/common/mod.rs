@@ -160,6 +160,16 @@ impl Subprocess {
         args: &[&str],
         envs: &[(&str, &str)],
     ) -> Subprocess {
+        Self::spawn(cwd, args, envs, Stdio::inherit())
+    }
+
+    /// Like [`Subprocess::start_in`], with stderr (the logs) going to `stderr`.
+    pub fn spawn(
+        cwd: Option<&std::path::Path>,
+        args: &[&str],
+        envs: &[(&str, &str)],
+        stderr: Stdio,
+    ) -> Subprocess {
         let mut command = Command::new(env!("CARGO_BIN_EXE_wharf-relay"));
         if let Some(cwd) = cwd {
             command.current_dir(cwd);
