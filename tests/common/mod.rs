@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::os::unix::process::CommandExt as _;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -13,7 +14,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use tokio::sync::{Mutex, MutexGuard};
 use wharf_relay::{AllowHost, Config};
-use wharf_testkit::{Mode, Registry};
+use wharf_testkit::{Front, Mode, Registry, SeededImage};
 
 /// Browser tests run one at a time: two cores do not carry several Chromiums and registries.
 static BROWSER_LOCK: Mutex<()> = Mutex::const_new(());
@@ -39,9 +40,13 @@ pub fn dist() -> PathBuf {
 }
 
 /// `wharf-relay` serving the page, allowed to reach the given loopback hosts.
+///
+/// It runs on a runtime of its own, so that [`Relay::stop`] can end it the way a crashed
+/// relay ends: the listener and every open (keep-alive) connection close at once.
 pub struct Relay {
     pub addr: SocketAddr,
-    task: tokio::task::JoinHandle<()>,
+    config: Config,
+    runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl Relay {
@@ -51,18 +56,52 @@ impl Relay {
             .map(|h| h.parse::<AllowHost>().expect("allow host"))
             .collect();
         let config = Config { dist: Some(dist()), allow_hosts, ..Config::default() };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let app = wharf_relay::app(config);
-        let task = tokio::spawn(async move {
-            let _ = axum_serve(listener, app).await;
-        });
-        Relay { addr, task }
+        let addr: SocketAddr = "127.0.0.1:0".parse().expect("addr");
+        let (runtime, addr) = serve_relay(addr, config.clone());
+        Relay { addr, config, runtime: Some(runtime) }
     }
 
     pub fn url(&self, path_and_query: &str) -> String {
         format!("http://{}{}", self.addr, path_and_query)
     }
+
+    /// Stops the relay: the port refuses connections and open connections are closed.
+    pub fn stop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+
+    /// Starts the relay again on the same address (after [`Relay::stop`]).
+    pub fn restart(&mut self) {
+        self.stop();
+        let (runtime, addr) = serve_relay(self.addr, self.config.clone());
+        assert_eq!(addr, self.addr, "relay restarted on its old address");
+        self.runtime = Some(runtime);
+    }
+}
+
+/// Binds `addr` (reusing it right after a stop) and serves the relay on a new runtime.
+fn serve_relay(addr: SocketAddr, config: Config) -> (tokio::runtime::Runtime, SocketAddr) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("e2e-relay")
+        .enable_all()
+        .build()
+        .expect("relay runtime");
+    let listener = {
+        let _context = runtime.enter();
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.set_reuseaddr(true).expect("reuseaddr");
+        socket.bind(addr).expect("bind the relay");
+        socket.listen(1024).expect("listen")
+    };
+    let addr = listener.local_addr().expect("addr");
+    let app = wharf_relay::app(config);
+    runtime.spawn(async move {
+        let _ = axum_serve(listener, app).await;
+    });
+    (runtime, addr)
 }
 
 async fn axum_serve(listener: tokio::net::TcpListener, app: axum::Router) -> std::io::Result<()> {
@@ -71,7 +110,7 @@ async fn axum_serve(listener: tokio::net::TcpListener, app: axum::Router) -> std
 
 impl Drop for Relay {
     fn drop(&mut self) {
-        self.task.abort();
+        self.stop();
     }
 }
 
@@ -79,6 +118,8 @@ impl Drop for Relay {
 pub struct Stack {
     pub registry: Registry,
     pub relay: Relay,
+    /// The test kit's fault-injecting front, when the page reaches the registry through it.
+    pub front: Option<Front>,
 }
 
 impl Stack {
@@ -97,12 +138,30 @@ impl Stack {
             allow.push(origin(&cdn.base_url_ip()));
         }
         let relay = Relay::start(&allow).await;
-        Stack { registry, relay }
+        Stack { registry, relay, front: None }
     }
 
-    /// A reference to `repo:tag` on this registry, as a user types it.
+    /// A registry that the page reaches through a [`Front`] (faults on demand): references
+    /// name the front's host, and the relay may reach only the front.
+    pub async fn with_front(mode: Mode) -> Stack {
+        let registry = Registry::start(mode).await.expect("registry starts");
+        let front = Front::start(registry.base_url()).await.expect("front starts");
+        let relay = Relay::start(&[format!("http://{}", front.host_port())]).await;
+        Stack { registry, relay, front: Some(front) }
+    }
+
+    /// The front (panics for a stack without one).
+    pub fn front(&self) -> &Front {
+        self.front.as_ref().expect("a stack started with_front")
+    }
+
+    /// A reference to `repo:tag` on this registry (through the front, if any), as a user types it.
     pub fn reference(&self, repo_tag: &str) -> String {
-        format!("{}/{repo_tag}", self.registry.host_port())
+        let host = match &self.front {
+            Some(front) => front.host_port(),
+            None => self.registry.host_port(),
+        };
+        format!("{host}/{repo_tag}")
     }
 }
 
@@ -135,7 +194,9 @@ const CHROMIUM_ARGS: &[&str] = &[
 impl Browser {
     pub async fn start() -> Browser {
         let port = free_port();
+        // Its own process group, so that Chromium (its child) is killed with it on drop.
         let driver = Command::new("/usr/bin/chromedriver")
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -240,6 +301,106 @@ impl Browser {
         self.download_names().into_iter().filter(|n| n.ends_with(".crdownload")).collect()
     }
 
+    /// Waits (up to 30 s) until an element matching `css` shows text containing `needle`;
+    /// returns that text.
+    pub async fn wait_text(&self, css: &str, needle: &str) -> String {
+        let start = Instant::now();
+        let mut last = String::new();
+        while start.elapsed() < Duration::from_secs(30) {
+            last = self.text(css).await;
+            if last.contains(needle) {
+                return last;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let body = self.text("body").await;
+        panic!("{css:?} never said {needle:?} (last: {last:?})\npage text:\n{body}")
+    }
+
+    /// Waits (up to 30 s) until no element matches `css`.
+    pub async fn wait_gone(&self, css: &str) {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(30) {
+            if !self.has(css).await {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let body = self.text("body").await;
+        panic!("{css:?} still on the page after 30 s\npage text:\n{body}")
+    }
+
+    /// How many elements match `css` now.
+    pub async fn count(&self, css: &str) -> usize {
+        self.client.find_all(Locator::Css(css)).await.map(|v| v.len()).unwrap_or(0)
+    }
+
+    /// The texts of every element matching `css`.
+    pub async fn texts(&self, css: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in self.client.find_all(Locator::Css(css)).await.unwrap_or_default() {
+            out.push(e.text().await.unwrap_or_default());
+        }
+        out
+    }
+
+    /// An attribute of the first element matching `css` (waits for the element).
+    pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
+        self.wait(css).await.attr(name).await.expect("attribute")
+    }
+
+    /// Clicks the button whose visible label is exactly `label`.
+    pub async fn press(&self, label: &str) {
+        let xpath = format!("//button[normalize-space()='{label}']");
+        let found = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::XPath(&xpath))
+            .await;
+        match found {
+            Ok(button) => button.click().await.expect("click"),
+            Err(e) => panic!("no button {label:?}: {e}\npage text:\n{}", self.text("body").await),
+        }
+    }
+
+    /// Fills the credentials panel (which must be open or opening) and submits it.
+    pub async fn enter_credentials(&self, username: &str, secret: &str) {
+        let user = self.wait("#cred-user").await;
+        user.clear().await.expect("clear");
+        user.send_keys(username).await.expect("type");
+        let field = self.wait("#cred-secret").await;
+        field.clear().await.expect("clear");
+        field.send_keys(secret).await.expect("type");
+        self.click("[data-view='credentials'] button[type='submit']").await;
+    }
+
+    /// The address bar.
+    pub async fn url(&self) -> String {
+        self.client.current_url().await.expect("url").to_string()
+    }
+
+    /// Runs a script in the page and returns its result.
+    pub async fn script(&self, js: &str) -> serde_json::Value {
+        self.client.execute(js, Vec::new()).await.expect("script")
+    }
+
+    /// Waits for `name` to be downloaded, then checks that it is the only file in the download
+    /// folder (no partial or duplicate file).
+    pub async fn downloaded_alone(&self, name: &str, timeout: Duration) -> PathBuf {
+        let path = self.downloaded(name, timeout).await;
+        // A duplicate (`name (1)`) would land right after the first one: give it the chance.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(self.download_names(), vec![name.to_owned()], "only {name} in the download folder");
+        path
+    }
+
+    /// Waits `quiet` and checks that nothing arrived in the download folder meanwhile.
+    pub async fn assert_no_downloads(&self, quiet: Duration) {
+        tokio::time::sleep(quiet).await;
+        assert_eq!(self.download_names(), Vec::<String>::new(), "nothing in the download folder");
+    }
+
     /// Saves a screenshot to `target/e2e-screenshots/<name>.png`.
     pub async fn screenshot(&self, name: &str) {
         let dir = root().join("target/e2e-screenshots");
@@ -252,6 +413,9 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // chromedriver and the Chromium it started share the process group led by the driver.
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -293,4 +457,27 @@ pub fn sha256_file(path: &Path) -> String {
         hasher.update(&buf[..n]);
     }
     hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An OCI image whose only layer is `size` pattern bytes (streamed into the registry, never
+/// held in memory): for downloads large enough to be interrupted mid-stream.
+pub async fn push_big_image(registry: &Registry, repo: &str, tag: &str, size: u64) -> SeededImage {
+    const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+    let mut layer = registry.push_blob_stream(repo, size, 0x5eed).await.expect("push layer");
+    layer.media_type = "application/vnd.oci.image.layer.v1.tar".to_owned();
+    let config = json!({
+        "architecture": "amd64", "os": "linux", "config": {},
+        "rootfs": {"type": "layers", "diff_ids": [layer.digest]},
+    });
+    let mut config = registry.push_blob(repo, config.to_string().into_bytes()).await.expect("push config");
+    config.media_type = "application/vnd.oci.image.config.v1+json".to_owned();
+    let manifest = json!({
+        "schemaVersion": 2, "mediaType": MANIFEST,
+        "config": config.descriptor(), "layers": [layer.descriptor()],
+    });
+    let manifest = registry
+        .push_manifest(repo, tag, MANIFEST, serde_json::to_vec(&manifest).expect("json"))
+        .await
+        .expect("push manifest");
+    SeededImage { manifest, config, layers: vec![layer], platform: None }
 }

@@ -55,6 +55,11 @@ pub fn try_app(config: Config) -> Result<Router, reqwest::Error> {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
+        // Bodies are relayed byte for byte, whatever reqwest features other crates turn on.
+        .no_gzip()
+        .no_brotli()
+        .no_deflate()
+        .no_zstd()
         .dns_resolver(Arc::new(resolver))
         .connect_timeout(config.connect_timeout)
         .build()?;

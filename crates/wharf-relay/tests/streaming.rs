@@ -1,14 +1,17 @@
 //! Streaming: a 1 GiB blob passes through the relay binary (a separate process) with its resident
-//! memory growing less than 32 MiB, and the bytes verify.
+//! memory growing less than 32 MiB, also while the client pauses (backpressure), and the bytes verify.
 
 mod common;
 
-use common::{client, proc_kib, sha256_of, Subprocess};
-use std::time::Instant;
+use common::{client, proc_kib, Subprocess};
+use futures_util::StreamExt;
+use sha2::{Digest as _, Sha256};
+use std::time::{Duration, Instant};
 use wharf_testkit::{Mode, Registry};
 
 const GIB: u64 = 1 << 30;
 const LIMIT_KIB: u64 = 32 * 1024;
+const PAUSE: Duration = Duration::from_secs(2);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_gib_blob_streams_in_bounded_memory() {
@@ -48,19 +51,39 @@ async fn one_gib_blob_streams_in_bounded_memory() {
         response.headers()["content-length"],
         GIB.to_string().as_str()
     );
-    let (hex, bytes) = sha256_of(response).await.unwrap();
-    let took = transfer.elapsed();
+    let mut body = response.bytes_stream();
+    let mut hasher = Sha256::new();
+    let mut bytes = 0u64;
+    let mut paused_rss = None;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.unwrap();
+        bytes += chunk.len() as u64;
+        hasher.update(&chunk);
+        // Backpressure: stop reading for a while; a relay that buffered ahead would fill up now.
+        if paused_rss.is_none() && bytes >= 16 << 20 {
+            tokio::time::sleep(PAUSE).await;
+            paused_rss = Some(proc_kib(pid, "VmRSS"));
+        }
+    }
+    let hex = common::hex(&hasher.finalize());
+    let took = transfer.elapsed() - PAUSE;
+    let paused_rss = paused_rss.unwrap();
     let rss_after = proc_kib(pid, "VmRSS");
     let hwm = proc_kib(pid, "VmHWM");
 
     let growth = hwm.saturating_sub(rss_before);
     eprintln!(
         "1 GiB through wharf-relay: registry up in {registry_up:?}, seeded in {seeded_in:?}, \
-         transfer {took:?} ({:.0} MB/s); relay VmRSS before {rss_before} KiB, after {rss_after} KiB, \
-         VmHWM {hwm} KiB, growth {growth} KiB",
+         transfer {took:?} without the pause ({:.0} MB/s); relay VmRSS before {rss_before} KiB, \
+         during a {PAUSE:?} client pause {paused_rss} KiB, after {rss_after} KiB, VmHWM {hwm} KiB, \
+         growth {growth} KiB",
         GIB as f64 / took.as_secs_f64() / 1e6
     );
     assert_eq!(bytes, GIB);
     assert_eq!(hex, blob.digest.hex());
     assert!(growth < LIMIT_KIB, "relay memory grew {growth} KiB");
+    assert!(
+        paused_rss.saturating_sub(rss_before) < LIMIT_KIB,
+        "relay buffered while the client paused"
+    );
 }
