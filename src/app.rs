@@ -30,7 +30,9 @@ enum Panel {
     #[default]
     None,
     Settings,
-    Credentials { host: String },
+    Credentials {
+        host: String,
+    },
 }
 
 /// What the handlers need, cloned into each callback.
@@ -52,7 +54,14 @@ pub fn app() -> Html {
     let downloads = use_downloads(state.dispatcher());
     let panel = use_state(Panel::default);
     let known_hosts = use_state(Vec::<String>::new);
-    let ctx = Ctx { state, registry, downloads, relay, panel, known_hosts };
+    let ctx = Ctx {
+        state,
+        registry,
+        downloads,
+        relay,
+        panel,
+        known_hosts,
+    };
     {
         let registry = ctx.registry.clone();
         use_effect_with((), move |_| registry.open(use_url_state::current(), false));
@@ -78,7 +87,13 @@ pub fn app() -> Html {
 fn header(ctx: &Ctx) -> Html {
     let toggle = |target: Panel| {
         let panel = ctx.panel.clone();
-        Callback::from(move |_| panel.set(if *panel == target { Panel::None } else { target.clone() }))
+        Callback::from(move |_| {
+            panel.set(if *panel == target {
+                Panel::None
+            } else {
+                target.clone()
+            })
+        })
     };
     let host = current_host(ctx);
     html! {
@@ -112,7 +127,14 @@ fn form(ctx: &Ctx) -> Html {
     let open = |tags: bool| {
         let registry = ctx.registry.clone();
         Callback::from(move |text: String| {
-            registry.open(UrlState { reference: Some(text.trim().to_owned()), tags, ..UrlState::default() }, true)
+            registry.open(
+                UrlState {
+                    reference: Some(text.trim().to_owned()),
+                    tags,
+                    ..UrlState::default()
+                },
+                true,
+            )
         })
     };
     let dispatch = ctx.state.dispatcher();
@@ -125,7 +147,9 @@ fn form(ctx: &Ctx) -> Html {
 }
 
 fn problem(ctx: &Ctx) -> Html {
-    let Some(problem) = ctx.state.error.clone() else { return html! {} };
+    let Some(problem) = ctx.state.error.clone() else {
+        return html! {};
+    };
     let dispatch = ctx.state.dispatcher();
     let on_remedy = {
         let ctx = ctx.clone();
@@ -134,7 +158,14 @@ fn problem(ctx: &Ctx) -> Html {
             Remedy::RelaySettings => ctx.panel.set(Panel::Settings),
             Remedy::Tags => {
                 let reference = Some(ctx.state.input.clone());
-                ctx.registry.open(UrlState { reference, tags: true, ..UrlState::default() }, true);
+                ctx.registry.open(
+                    UrlState {
+                        reference,
+                        tags: true,
+                        ..UrlState::default()
+                    },
+                    true,
+                );
             }
             Remedy::Nothing | Remedy::Wait { .. } => {}
         })
@@ -180,7 +211,13 @@ fn credentials_panel(ctx: &Ctx, host: &str) -> Html {
         let ctx = ctx.clone();
         Callback::from(move |host: String| {
             ctx.registry.client.set_credentials(&host, None);
-            ctx.known_hosts.set(ctx.known_hosts.iter().filter(|h| **h != host).cloned().collect());
+            ctx.known_hosts.set(
+                ctx.known_hosts
+                    .iter()
+                    .filter(|h| **h != host)
+                    .cloned()
+                    .collect(),
+            );
         })
     };
     html! { <Credentials host={host.to_owned()} known={(*ctx.known_hosts).clone()} {on_save} {on_forget} /> }
@@ -196,8 +233,17 @@ fn view(ctx: &Ctx) -> Html {
             let registry = ctx.registry.clone();
             let reference = tags.reference.clone();
             let on_choose = Callback::from(move |tag: String| {
-                let text = reference.with_tag(&tag).map(|r| r.to_string()).unwrap_or(tag);
-                registry.open(UrlState { reference: Some(text), ..UrlState::default() }, true);
+                let text = reference
+                    .with_tag(&tag)
+                    .map(|r| r.to_string())
+                    .unwrap_or(tag);
+                registry.open(
+                    UrlState {
+                        reference: Some(text),
+                        ..UrlState::default()
+                    },
+                    true,
+                );
             });
             html! { <Tags view={tags.clone()} {on_choose} on_more={Callback::noop()} /> }
         }
@@ -213,15 +259,24 @@ fn looked_view(ctx: &Ctx, looked: &Rc<Looked>) -> Html {
             html! { <PlatformTable rows={rows.clone()} {on_choose} /> }
         }
         LookedKind::Bottles(rows) => {
-            let busy: Vec<String> = rows.iter().filter(|r| ctx.state.is_downloading(&r.blob)).map(|r| r.tag.clone()).collect();
+            let busy: Vec<String> = rows
+                .iter()
+                .filter(|r| ctx.state.is_downloading(&r.blob))
+                .map(|r| r.tag.clone())
+                .collect();
             let on_download = download_bottle(ctx, looked);
             html! { <BottleTable rows={rows.clone()} {busy} {on_download} /> }
         }
         LookedKind::Image(image) => {
-            let busy: Vec<Digest> = image.layers.iter().chain(&image.config_blob).map(|b| b.digest.clone())
-                .filter(|d| ctx.state.is_downloading(d)).collect();
+            let busy: Vec<Digest> = image
+                .layers
+                .iter()
+                .chain(&image.config_blob)
+                .map(|b| b.digest.clone())
+                .filter(|d| ctx.state.is_downloading(d))
+                .collect();
             html! { <Image image={image.clone()} {busy} exporting={false}
-                on_download={download_blob(ctx, looked)} on_export={Callback::noop()} /> }
+            on_download={download_blob(ctx, looked)} on_export={Callback::noop()} /> }
         }
     };
     html! {
@@ -239,13 +294,23 @@ fn looked_view(ctx: &Ctx, looked: &Rc<Looked>) -> Html {
     }
 }
 
-fn choose_platform(ctx: &Ctx, looked: &Rc<Looked>, rows: &[crate::view::PlatformRow]) -> Callback<Digest> {
+fn choose_platform(
+    ctx: &Ctx,
+    looked: &Rc<Looked>,
+    rows: &[crate::view::PlatformRow],
+) -> Callback<Digest> {
     let registry = ctx.registry.clone();
     let rows = rows.to_vec();
     let reference = looked.reference.to_string();
     Callback::from(move |digest: Digest| {
-        let Some(row) = rows.iter().find(|r| r.digest == digest) else { return };
-        let url = UrlState { reference: Some(reference.clone()), platform: Some(row.platform.clone()), ..UrlState::default() };
+        let Some(row) = rows.iter().find(|r| r.digest == digest) else {
+            return;
+        };
+        let url = UrlState {
+            reference: Some(reference.clone()),
+            platform: Some(row.platform.clone()),
+            ..UrlState::default()
+        };
         registry.open(url, true);
     })
 }
@@ -254,7 +319,11 @@ fn download_bottle(ctx: &Ctx, looked: &Rc<Looked>) -> Callback<BottleRow> {
     let ctx = ctx.clone();
     let looked = looked.clone();
     Callback::from(move |row: BottleRow| {
-        let url = UrlState { reference: Some(looked.reference.to_string()), bottle: Some(row.tag.clone()), ..UrlState::default() };
+        let url = UrlState {
+            reference: Some(looked.reference.to_string()),
+            bottle: Some(row.tag.clone()),
+            ..UrlState::default()
+        };
         use_url_state::push(&url);
         let Some(size) = row.size else { return };
         start(&ctx, &looked, row.blob.clone(), size, row.file_name.clone());
@@ -265,13 +334,31 @@ fn download_blob(ctx: &Ctx, looked: &Rc<Looked>) -> Callback<Blob> {
     let ctx = ctx.clone();
     let looked = looked.clone();
     Callback::from(move |blob: Blob| match blob.size {
-        Some(size) => start(&ctx, &looked, blob.digest.clone(), size, blob.file_name.clone()),
+        Some(size) => start(
+            &ctx,
+            &looked,
+            blob.digest.clone(),
+            size,
+            blob.file_name.clone(),
+        ),
         None => {
             let ctx = ctx.clone();
             let looked = looked.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                match crate::lookup::blob_size(&ctx.registry.client, &looked.reference, &blob.digest).await {
-                    Ok(size) => start(&ctx, &looked, blob.digest.clone(), size, blob.file_name.clone()),
+                match crate::lookup::blob_size(
+                    &ctx.registry.client,
+                    &looked.reference,
+                    &blob.digest,
+                )
+                .await
+                {
+                    Ok(size) => start(
+                        &ctx,
+                        &looked,
+                        blob.digest.clone(),
+                        size,
+                        blob.file_name.clone(),
+                    ),
                     Err(e) => ctx.state.dispatch(Action::Failed(Rc::new((&e).into()))),
                 }
             });
@@ -284,8 +371,15 @@ fn start(ctx: &Ctx, looked: &Looked, digest: Digest, size: u64, file_name: Strin
         return;
     }
     let id = u64::from(ctx.state.upcoming_download());
-    ctx.state.dispatch(Action::DownloadStarted { file_name: file_name.clone(), digest: digest.clone(), size });
-    let credentials = ctx.registry.client.credentials_for(looked.reference.registry());
+    ctx.state.dispatch(Action::DownloadStarted {
+        file_name: file_name.clone(),
+        digest: digest.clone(),
+        size,
+    });
+    let credentials = ctx
+        .registry
+        .client
+        .credentials_for(looked.reference.registry());
     ctx.downloads.start(StartDownload {
         id,
         reference: looked.reference.clone(),
@@ -304,7 +398,11 @@ fn download_list(ctx: &Ctx) -> Html {
         let dispatch = dispatch.clone();
         Callback::from(move |(id, text)| dispatch.dispatch(Action::ExpectedDigest { id, text }))
     };
-    let running = ctx.state.downloads.values().any(|d| matches!(d.status, DownloadStatus::Running { .. }));
+    let running = ctx
+        .state
+        .downloads
+        .values()
+        .any(|d| matches!(d.status, DownloadStatus::Running { .. }));
     let _ = running;
     html! {
         <DownloadList downloads={ctx.state.downloads.clone()}

@@ -3,13 +3,13 @@
 //! Only this crate touches the DOM and the browser's `fetch`; the protocol itself lives in
 //! `wharf-oci`.
 
-pub mod download;
-pub mod net;
+pub mod app;
 pub mod components;
+pub mod download;
+pub mod hooks;
+pub mod lookup;
+pub mod net;
+pub mod panic_hook;
+pub mod problem;
 pub mod state;
 pub mod view;
-pub mod hooks;
-pub mod panic_hook;
-pub mod lookup;
-pub mod problem;
-pub mod app;

@@ -34,7 +34,9 @@ pub async fn lookup(
                 LookedKind::Bottles(bottles.bottles.iter().map(bottle_row).collect())
             } else if let Some(wanted) = chosen {
                 let entry = platform::select(index, wanted)?;
-                let child = client.manifest_by_digest(reference, &entry.descriptor.digest).await?;
+                let child = client
+                    .manifest_by_digest(reference, &entry.descriptor.digest)
+                    .await?;
                 raw.push(raw_doc(&child, &format!("Manifest for {wanted}")));
                 let platform = entry.platform.map(ToString::to_string);
                 image_kind(client, reference, &child, platform, &mut raw).await?
@@ -68,7 +70,8 @@ async fn image_kind(
         Manifest::Schema1(schema1) => schema1_view(reference, schema1),
         Manifest::Index(_) => {
             return Err(IoError::Protocol {
-                message: "an index entry is itself an index; nested indexes are not supported".into(),
+                message: "an index entry is itself an index; nested indexes are not supported"
+                    .into(),
             })
         }
     };
@@ -86,8 +89,13 @@ async fn fetch_config(
     if manifest.is_artifact() || c.size > MAX_CONFIG_BYTES {
         return Ok(None);
     }
-    let bytes = client.blob_bytes(reference, &c.digest, c.size, MAX_CONFIG_BYTES).await?;
-    raw.push(RawDoc { title: format!("Config {}", short(&c.digest)), json: pretty(&bytes) });
+    let bytes = client
+        .blob_bytes(reference, &c.digest, c.size, MAX_CONFIG_BYTES)
+        .await?;
+    raw.push(RawDoc {
+        title: format!("Config {}", short(&c.digest)),
+        json: pretty(&bytes),
+    });
     Ok(ImageConfig::from_json(&bytes).ok())
 }
 
@@ -97,8 +105,11 @@ pub async fn blob_size(
     reference: &Reference,
     digest: &Digest,
 ) -> Result<u64, IoError> {
-    let abort = web_sys::AbortController::new().map_err(|e| crate::net::js::browser("abort", &e))?;
-    let response = client.open_blob(reference, digest, 0, Some(&abort.signal())).await?;
+    let abort =
+        web_sys::AbortController::new().map_err(|e| crate::net::js::browser("abort", &e))?;
+    let response = client
+        .open_blob(reference, digest, 0, Some(&abort.signal()))
+        .await?;
     let length = crate::net::js::response_headers(&response)
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -122,7 +133,11 @@ fn image_view(
         platform,
         config: config.map(summary),
         config_blob: Some(blob(&manifest.config, "json")),
-        layers: manifest.layers.iter().map(|d| blob(d, extension(d.media_type_str()))).collect(),
+        layers: manifest
+            .layers
+            .iter()
+            .map(|d| blob(d, extension(d.media_type_str())))
+            .collect(),
         schema1: Vec::new(),
         artifact_type: manifest.artifact_type().map(str::to_owned),
     }
@@ -172,7 +187,12 @@ fn summary(c: &ImageConfig) -> ConfigSummary {
         entrypoint: c.config.entrypoint.clone(),
         cmd: c.config.cmd.clone(),
         env: c.config.env.clone(),
-        labels: c.config.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        labels: c
+            .config
+            .labels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
         working_dir: c.config.working_dir.clone().filter(|w| !w.is_empty()),
         history: history.collect(),
     }
@@ -182,7 +202,9 @@ fn platform_row(entry: &platform::Entry<'_>) -> PlatformRow {
     let d = entry.descriptor;
     PlatformRow {
         digest: d.digest.clone(),
-        platform: entry.platform.map_or_else(|| "unknown".into(), ToString::to_string),
+        platform: entry
+            .platform
+            .map_or_else(|| "unknown".into(), ToString::to_string),
         os_version: entry.platform.and_then(|p| p.os_version.clone()),
         media_type: d.media_type_str().to_owned(),
         size: d.size,
@@ -233,7 +255,11 @@ pub fn archive_stem(reference: &Reference, platform: Option<Platform>) -> String
     let tag = reference
         .tag()
         .map(str::to_owned)
-        .or_else(|| reference.digest().map(|d| d.hex().chars().take(12).collect()))
+        .or_else(|| {
+            reference
+                .digest()
+                .map(|d| d.hex().chars().take(12).collect())
+        })
         .unwrap_or_else(|| "latest".into());
     match platform {
         Some(p) => format!("{repo}_{tag}_{}-{}", p.os, p.architecture),
@@ -243,7 +269,11 @@ pub fn archive_stem(reference: &Reference, platform: Option<Platform>) -> String
 
 fn raw_doc(fetched: &Fetched, title: &str) -> RawDoc {
     RawDoc {
-        title: format!("{title} ({}, {})", fetched.media_type(), short(&fetched.digest)),
+        title: format!(
+            "{title} ({}, {})",
+            fetched.media_type(),
+            short(&fetched.digest)
+        ),
         json: pretty(&fetched.bytes),
     }
 }
@@ -267,11 +297,17 @@ mod tests {
     fn extensions_by_media_type() {
         for (mt, want) in [
             ("application/vnd.oci.image.layer.v1.tar+gzip", "tar.gz"),
-            ("application/vnd.docker.image.rootfs.diff.tar.gzip", "tar.gz"),
+            (
+                "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                "tar.gz",
+            ),
             ("application/vnd.oci.image.layer.v1.tar+zstd", "tar.zst"),
             ("application/vnd.oci.image.layer.v1.tar", "tar"),
             ("application/vnd.oci.image.config.v1+json", "json"),
-            ("application/vnd.cncf.helm.chart.content.v1.tar+gzip", "tar.gz"),
+            (
+                "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
+                "tar.gz",
+            ),
             ("application/octet-stream", "bin"),
         ] {
             assert_eq!(extension(mt), want, "{mt}");
@@ -292,13 +328,18 @@ mod tests {
         let body = include_bytes!("../crates/wharf-oci/tests/fixtures/hitch-schema1.json");
         let expected = wharf_oci::manifest::Expected::default();
         let fetched = wharf_oci::manifest::decode(None, body, &expected).unwrap();
-        let Manifest::Schema1(s) = &fetched.manifest else { panic!("not schema 1") };
+        let Manifest::Schema1(s) = &fetched.manifest else {
+            panic!("not schema 1")
+        };
         let r: Reference = "library/hitch:1.8.0-1".parse().unwrap();
         let view = schema1_view(&r, s);
         assert_eq!(view.schema1.len(), s.layers().len());
         assert!(view.schema1.iter().any(|row| row.empty));
         // Unique blobs only: the empty layer appears once.
-        let empties = view.layers.iter().filter(|b| b.digest.to_string() == wharf_oci::manifest::EMPTY_LAYER);
+        let empties = view
+            .layers
+            .iter()
+            .filter(|b| b.digest.to_string() == wharf_oci::manifest::EMPTY_LAYER);
         assert_eq!(empties.count(), 1);
         assert_eq!(view.archive_stem, "hitch_1.8.0-1_linux-amd64");
     }

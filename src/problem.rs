@@ -6,22 +6,32 @@ use crate::view::{Problem, Remedy};
 impl From<&IoError> for Problem {
     fn from(e: &IoError) -> Self {
         let (title, remedy) = match e {
-            IoError::NeedsCredentials { registry } => {
-                ("Needs credentials", Remedy::Credentials { host: registry.clone() })
-            }
-            IoError::Unauthorized { registry } => {
-                ("Credentials refused", Remedy::Credentials { host: registry.clone() })
-            }
+            IoError::NeedsCredentials { registry } => (
+                "Needs credentials",
+                Remedy::Credentials {
+                    host: registry.clone(),
+                },
+            ),
+            IoError::Unauthorized { registry } => (
+                "Credentials refused",
+                Remedy::Credentials {
+                    host: registry.clone(),
+                },
+            ),
             IoError::Denied { .. } => ("Access denied", Remedy::Nothing),
             IoError::ManifestUnknown { .. } => ("Not found", Remedy::Tags),
             IoError::NameUnknown { .. } => ("Repository not found", Remedy::Nothing),
             IoError::BlobUnknown { .. } => ("Blob not found", Remedy::Nothing),
             IoError::RateLimited { retry_after_ms, .. } => (
                 "Rate limited",
-                Remedy::Wait { seconds: retry_after_ms.map(|ms| ms.div_ceil(1000)) },
+                Remedy::Wait {
+                    seconds: retry_after_ms.map(|ms| ms.div_ceil(1000)),
+                },
             ),
             IoError::Unreachable { .. } => ("Relay unreachable", Remedy::RelaySettings),
-            IoError::RelayRefused { .. } => ("The relay refused the request", Remedy::RelaySettings),
+            IoError::RelayRefused { .. } => {
+                ("The relay refused the request", Remedy::RelaySettings)
+            }
             IoError::InvalidRelay { .. } => ("Relay setting is not usable", Remedy::RelaySettings),
             IoError::DigestMismatch { .. } => ("Digest mismatch", Remedy::Nothing),
             IoError::SizeMismatch { .. } => ("Size mismatch", Remedy::Nothing),
@@ -34,7 +44,11 @@ impl From<&IoError> for Problem {
             IoError::Browser { .. } => ("Browser error", Remedy::Nothing),
             IoError::Cancelled => ("Cancelled", Remedy::Nothing),
         };
-        Problem { title: title.to_owned(), detail: e.to_string(), remedy }
+        Problem {
+            title: title.to_owned(),
+            detail: e.to_string(),
+            remedy,
+        }
     }
 }
 
@@ -44,11 +58,25 @@ mod tests {
 
     #[test]
     fn remedies_point_somewhere_useful() {
-        let creds = IoError::NeedsCredentials { registry: "localhost:5000".into() };
-        assert_eq!(Problem::from(&creds).remedy, Remedy::Credentials { host: "localhost:5000".into() });
-        let unknown = IoError::ManifestUnknown { reference: "x".into(), message: "m".into() };
+        let creds = IoError::NeedsCredentials {
+            registry: "localhost:5000".into(),
+        };
+        assert_eq!(
+            Problem::from(&creds).remedy,
+            Remedy::Credentials {
+                host: "localhost:5000".into()
+            }
+        );
+        let unknown = IoError::ManifestUnknown {
+            reference: "x".into(),
+            message: "m".into(),
+        };
         assert_eq!(Problem::from(&unknown).remedy, Remedy::Tags);
-        let down = IoError::Unreachable { url: "u".into(), via_relay: true, detail: "d".into() };
+        let down = IoError::Unreachable {
+            url: "u".into(),
+            via_relay: true,
+            detail: "d".into(),
+        };
         let p = Problem::from(&down);
         assert_eq!(p.remedy, Remedy::RelaySettings);
         assert!(p.detail.contains("Relay setting"), "{}", p.detail);

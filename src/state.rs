@@ -32,7 +32,10 @@ pub struct State {
 pub enum View {
     #[default]
     Start,
-    Loading { reference: Reference },
+    /// Boxed: a `Reference` is large, and the other variants are pointers.
+    Loading {
+        reference: Box<Reference>,
+    },
     Looked(Rc<Looked>),
     Tags(Rc<TagsView>),
 }
@@ -65,12 +68,18 @@ pub enum DownloadStatus {
         note: Option<String>,
     },
     Saved,
-    Failed { message: String, actual: Option<Digest> },
+    Failed {
+        message: String,
+        actual: Option<Digest>,
+    },
     Cancelled,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
+    /// Back to the start view (an address without `?ref=`, e.g. after Back): empty field, no
+    /// notice. Downloads stay listed.
+    Reset,
     Input(String),
     InputError(String),
     Loading(Reference),
@@ -78,14 +87,37 @@ pub enum Action {
     Failed(Rc<Problem>),
     DismissError,
     TagsStarted(Reference),
-    TagsLoaded { tags: Vec<String>, more: Option<TagPage> },
+    TagsLoaded {
+        tags: Vec<String>,
+        more: Option<TagPage>,
+    },
     TagsLoadingMore,
-    DownloadStarted { file_name: String, digest: Digest, size: u64 },
-    Progress { id: DownloadId, bytes: u64, rate: Option<f64>, note: Option<String> },
-    Saved { id: DownloadId },
-    DownloadFailed { id: DownloadId, message: String, actual: Option<Digest> },
-    Cancelled { id: DownloadId },
-    ExpectedDigest { id: DownloadId, text: String },
+    DownloadStarted {
+        file_name: String,
+        digest: Digest,
+        size: u64,
+    },
+    Progress {
+        id: DownloadId,
+        bytes: u64,
+        rate: Option<f64>,
+        note: Option<String>,
+    },
+    Saved {
+        id: DownloadId,
+    },
+    DownloadFailed {
+        id: DownloadId,
+        message: String,
+        actual: Option<Digest>,
+    },
+    Cancelled {
+        id: DownloadId,
+    },
+    ExpectedDigest {
+        id: DownloadId,
+        text: String,
+    },
     ClearFinished,
 }
 
@@ -97,6 +129,12 @@ impl State {
 
     pub fn apply(mut self, action: Action) -> Self {
         match action {
+            Action::Reset => {
+                self.input.clear();
+                self.input_error = None;
+                self.error = None;
+                self.view = View::Start;
+            }
             Action::Input(text) => {
                 self.input = text;
                 self.input_error = None;
@@ -106,7 +144,9 @@ impl State {
                 self.input = reference.to_string();
                 self.input_error = None;
                 self.error = None;
-                self.view = View::Loading { reference };
+                self.view = View::Loading {
+                    reference: Box::new(reference),
+                };
             }
             Action::Looked(looked) => {
                 self.error = None;
@@ -158,20 +198,47 @@ impl State {
 
     fn apply_download(mut self, action: Action) -> Self {
         match action {
-            Action::DownloadStarted { file_name, digest, size } => {
+            Action::DownloadStarted {
+                file_name,
+                digest,
+                size,
+            } => {
                 let id = self.next_download;
                 self.next_download += 1;
-                let status = DownloadStatus::Running { bytes: 0, rate: None, note: None };
+                let status = DownloadStatus::Running {
+                    bytes: 0,
+                    rate: None,
+                    note: None,
+                };
                 let expected_input = String::new();
-                let download = Download { file_name, digest, size, status, expected_input };
+                let download = Download {
+                    file_name,
+                    digest,
+                    size,
+                    status,
+                    expected_input,
+                };
                 self.downloads.insert(id, download);
             }
-            Action::Progress { id, bytes, rate, note } => {
-                self.update(id, |d| d.status = DownloadStatus::Running { bytes, rate, note });
+            Action::Progress {
+                id,
+                bytes,
+                rate,
+                note,
+            } => {
+                self.update(id, |d| {
+                    d.status = DownloadStatus::Running { bytes, rate, note }
+                });
             }
             Action::Saved { id } => self.update(id, |d| d.status = DownloadStatus::Saved),
-            Action::DownloadFailed { id, message, actual } => {
-                self.update(id, |d| d.status = DownloadStatus::Failed { message, actual });
+            Action::DownloadFailed {
+                id,
+                message,
+                actual,
+            } => {
+                self.update(id, |d| {
+                    d.status = DownloadStatus::Failed { message, actual }
+                });
             }
             Action::Cancelled { id } => self.update(id, |d| d.status = DownloadStatus::Cancelled),
             Action::ExpectedDigest { id, text } => self.update(id, |d| d.expected_input = text),

@@ -126,13 +126,17 @@ pub struct Problem {
 pub enum Remedy {
     Nothing,
     /// The registry wants credentials (or others): open the credentials form for this host.
-    Credentials { host: String },
+    Credentials {
+        host: String,
+    },
     /// The name or tag is unknown: the Tags view may help.
     Tags,
     /// The relay looks unreachable or misconfigured.
     RelaySettings,
     /// Rate limited: try again later.
-    Wait { seconds: Option<u64> },
+    Wait {
+        seconds: Option<u64>,
+    },
 }
 
 /// Where the next page of tags comes from.
@@ -187,7 +191,12 @@ mod tests {
 
     #[test]
     fn durations_table() {
-        for (s, want) in [(0.2, "0 s"), (59.4, "59 s"), (185.0, "3 min 5 s"), (3720.0, "1 h 2 min")] {
+        for (s, want) in [
+            (0.2, "0 s"),
+            (59.4, "59 s"),
+            (185.0, "3 min 5 s"),
+            (3720.0, "1 h 2 min"),
+        ] {
             assert_eq!(human_duration(s), want, "{s}");
         }
     }

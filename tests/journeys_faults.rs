@@ -8,7 +8,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{push_big_image, serial, sha256_file, Browser, Stack};
+use common::seed::push_big_image;
+use common::{serial, sha256_file, Browser, Stack};
 use wharf_testkit::{Mode, SeenRequest};
 
 const DOWNLOAD_WAIT: Duration = Duration::from_secs(90);
@@ -20,7 +21,11 @@ const DOWNLOAD_WAIT: Duration = Duration::from_secs(90);
 async fn journey_07_tampered_blob() {
     let _serial = serial().await;
     let stack = Stack::start(Mode::Anonymous).await;
-    let image = stack.registry.push_image("tamper/app", "1", 2).await.expect("seed");
+    let image = stack
+        .registry
+        .push_image("tamper/app", "1", 2)
+        .await
+        .expect("seed");
     let (bad, good) = (&image.layers[0], &image.layers[1]);
     stack.registry.tamper_blob(&bad.digest).expect("tamper");
     let served = sha256_file(&stack.registry.blob_file(&bad.digest));
@@ -28,18 +33,37 @@ async fn journey_07_tampered_blob() {
     browser.open(&stack.relay.url("/")).await;
     browser.look_up(&stack.reference("tamper/app:1")).await;
 
-    browser.click(&format!("button[data-digest='{}']", bad.digest)).await;
+    browser
+        .click(&format!("button[data-digest='{}']", bad.digest))
+        .await;
     let row = format!("[data-download='{}'] [data-state='failed']", bad.digest);
     let failed = browser.wait(&row).await.text().await.expect("text");
     assert!(failed.contains("Nothing was saved"), "{failed}");
-    let expected = browser.text(&format!("[data-download='{}'] [data-expected]", bad.digest)).await;
-    assert_eq!(expected, bad.digest.to_string(), "the expected digest is shown");
-    let actual = browser.text(&format!("[data-download='{}'] [data-actual]", bad.digest)).await;
-    assert_eq!(actual, format!("sha256:{served}"), "the received bytes' digest is shown");
+    let expected = browser
+        .text(&format!("[data-download='{}'] [data-expected]", bad.digest))
+        .await;
+    assert_eq!(
+        expected,
+        bad.digest.to_string(),
+        "the expected digest is shown"
+    );
+    let actual = browser
+        .text(&format!("[data-download='{}'] [data-actual]", bad.digest))
+        .await;
+    assert_eq!(
+        actual,
+        format!("sha256:{served}"),
+        "the received bytes' digest is shown"
+    );
     browser.assert_no_downloads(Duration::from_secs(2)).await;
+    browser.wait_unstaged(bad.digest.hex()).await;
 
-    browser.click(&format!("button[data-digest='{}']", good.digest)).await;
-    let path = browser.downloaded_alone(&format!("{}.tar.gz", good.digest.hex()), DOWNLOAD_WAIT).await;
+    browser
+        .click(&format!("button[data-digest='{}']", good.digest))
+        .await;
+    let path = browser
+        .downloaded_alone(&format!("{}.tar.gz", good.digest.hex()), DOWNLOAD_WAIT)
+        .await;
     assert_eq!(sha256_file(&path), good.digest.hex());
     assert!(browser.has(&row).await, "the failure stays listed");
     browser.screenshot("journey-07-tampered").await;
@@ -48,13 +72,21 @@ async fn journey_07_tampered_blob() {
 /// GETs of one blob that the front saw, in order.
 fn blob_gets(seen: &[SeenRequest], digest: &wharf_oci::Digest) -> Vec<SeenRequest> {
     let path = format!("/blobs/{digest}");
-    seen.iter().filter(|r| r.method == "GET" && r.path.ends_with(&path)).cloned().collect()
+    seen.iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with(&path))
+        .cloned()
+        .collect()
 }
 
 /// The first byte a `Range: bytes=<n>-` header asks for.
 fn range_start(request: &SeenRequest) -> Option<u64> {
     let value = request.header_values("range").first()?.to_string();
-    value.strip_prefix("bytes=")?.split('-').next()?.parse().ok()
+    value
+        .strip_prefix("bytes=")?
+        .split('-')
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// Journey 8: the blob body is cut mid-stream once; the download resumes with `Range` from
@@ -70,20 +102,37 @@ async fn journey_08_interrupted_download_resumes() {
     let browser = Browser::start().await;
     browser.open(&stack.relay.url("/")).await;
     browser.look_up(&stack.reference("big/app:1")).await;
-    browser.wait(&format!("tr[data-blob='{}']", layer.digest)).await;
+    browser
+        .wait(&format!("tr[data-blob='{}']", layer.digest))
+        .await;
 
     stack.front().cut_blobs_after(CUT, 1);
-    browser.click(&format!("button[data-digest='{}']", layer.digest)).await;
+    browser
+        .click(&format!("button[data-digest='{}']", layer.digest))
+        .await;
     let name = format!("{}.tar", layer.digest.hex());
     let path = browser.downloaded_alone(&name, DOWNLOAD_WAIT).await;
     assert_eq!(std::fs::metadata(&path).expect("stat").len(), SIZE);
     assert_eq!(sha256_file(&path), layer.digest.hex());
-    browser.wait(&format!("[data-verified='{}']", layer.digest)).await;
+    browser
+        .wait(&format!("[data-verified='{}']", layer.digest))
+        .await;
 
     let gets = blob_gets(&stack.front().requests(), &layer.digest);
-    assert!(gets.len() >= 2, "a first GET (cut) and a resumed one: {gets:#?}");
-    assert_eq!(range_start(&gets[0]), None, "the first GET asks for the whole blob: {gets:#?}");
-    let resumed = gets.iter().skip(1).filter_map(range_start).collect::<Vec<_>>();
+    assert!(
+        gets.len() >= 2,
+        "a first GET (cut) and a resumed one: {gets:#?}"
+    );
+    assert_eq!(
+        range_start(&gets[0]),
+        None,
+        "the first GET asks for the whole blob: {gets:#?}"
+    );
+    let resumed = gets
+        .iter()
+        .skip(1)
+        .filter_map(range_start)
+        .collect::<Vec<_>>();
     assert!(
         resumed.iter().any(|&start| start > 0 && start <= CUT),
         "resumed with Range from the staged bytes (at most {CUT}): {resumed:?}"
@@ -97,7 +146,11 @@ async fn journey_08_interrupted_download_resumes() {
 async fn journey_09_rate_limit() {
     let _serial = serial().await;
     let stack = Stack::with_front(Mode::Anonymous).await;
-    let image = stack.registry.push_image("limited/app", "1", 1).await.expect("seed");
+    let image = stack
+        .registry
+        .push_image("limited/app", "1", 1)
+        .await
+        .expect("seed");
     let front = stack.front();
     let browser = Browser::start().await;
     browser.open(&stack.relay.url("/")).await;
@@ -105,21 +158,38 @@ async fn journey_09_rate_limit() {
     front.fail_with_429(1, "30");
     browser.look_up(&stack.reference("limited/app:1")).await;
     let problem = browser.wait_text("[data-problem]", "Rate limited").await;
-    assert!(problem.contains("30 s"), "says when to try again: {problem}");
+    assert!(
+        problem.contains("30 s"),
+        "says when to try again: {problem}"
+    );
 
     browser.look_up(&stack.reference("limited/app:1")).await;
     browser.wait("[data-resolved-digest]").await;
-    assert!(!browser.has("[data-problem]").await, "the notice is gone once it worked");
+    assert!(
+        !browser.has("[data-problem]").await,
+        "the notice is gone once it worked"
+    );
 
     let layer = &image.layers[0];
     front.fail_with_429(2, "2");
-    browser.click(&format!("button[data-digest='{}']", layer.digest)).await;
-    let note = browser.wait(&format!("[data-download='{}'] [data-note]", layer.digest)).await;
+    browser
+        .click(&format!("button[data-digest='{}']", layer.digest))
+        .await;
+    let note = browser
+        .wait(&format!("[data-download='{}'] [data-note]", layer.digest))
+        .await;
     let note = note.text().await.expect("text");
-    assert!(note.contains("retry"), "the row says it waits to retry: {note}");
-    let path = browser.downloaded_alone(&format!("{}.tar.gz", layer.digest.hex()), DOWNLOAD_WAIT).await;
+    assert!(
+        note.contains("retry"),
+        "the row says it waits to retry: {note}"
+    );
+    let path = browser
+        .downloaded_alone(&format!("{}.tar.gz", layer.digest.hex()), DOWNLOAD_WAIT)
+        .await;
     assert_eq!(sha256_file(&path), layer.digest.hex());
-    browser.wait(&format!("[data-verified='{}']", layer.digest)).await;
+    browser
+        .wait(&format!("[data-verified='{}']", layer.digest))
+        .await;
 
     let limited = front.requests().iter().filter(|r| r.status == 429).count();
     assert_eq!(limited, 3, "one 429 for the lookup, two for the download");

@@ -30,8 +30,16 @@ pub fn credentials(props: &Props) -> Html {
         let on_save = props.on_save.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let value = |r: &NodeRef| r.cast::<HtmlInputElement>().map(|i| i.value()).unwrap_or_default();
-            let entered = Entered { host: value(&refs.0).trim().to_owned(), username: value(&refs.1), secret: value(&refs.2) };
+            let value = |r: &NodeRef| {
+                r.cast::<HtmlInputElement>()
+                    .map(|i| i.value())
+                    .unwrap_or_default()
+            };
+            let entered = Entered {
+                host: value(&refs.0).trim().to_owned(),
+                username: value(&refs.1),
+                secret: value(&refs.2),
+            };
             if let Some(input) = refs.2.cast::<HtmlInputElement>() {
                 input.set_value("");
             }

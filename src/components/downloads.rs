@@ -19,9 +19,16 @@ pub struct Props {
 #[function_component(Downloads)]
 pub fn downloads(props: &Props) -> Html {
     if props.downloads.is_empty() {
-        return html! {};
+        // A real (hidden) element, not `html! {}`: a component that renders nothing keeps a
+        // stale position in yew 0.23, and a notice inserted before it after the view below was
+        // replaced panics ("failed to insert node before next sibling").
+        return html! { <div class="downloads-none" hidden=true></div> };
     }
-    let items = props.downloads.iter().rev().map(|(id, d)| item(props, *id, d));
+    let items = props
+        .downloads
+        .iter()
+        .rev()
+        .map(|(id, d)| item(props, *id, d));
     let on_clear = props.on_clear.reform(|_| ());
     html! {
         <section class="panel" data-view="downloads">
@@ -46,7 +53,9 @@ fn item(props: &Props, id: DownloadId, d: &Download) -> Html {
                 <p class="hint">{ "Nothing was saved." }</p>
             </div>
         },
-        DownloadStatus::Cancelled => html! { <p class="hint" data-state="cancelled">{ "Cancelled; nothing was saved." }</p> },
+        DownloadStatus::Cancelled => {
+            html! { <p class="hint" data-state="cancelled">{ "Cancelled; nothing was saved." }</p> }
+        }
     };
     html! {
         <div class="download" data-download={d.digest.to_string()} data-file-name={d.file_name.clone()}>
@@ -57,12 +66,30 @@ fn item(props: &Props, id: DownloadId, d: &Download) -> Html {
     }
 }
 
-fn running(props: &Props, id: DownloadId, d: &Download, bytes: u64, rate: Option<f64>, note: &Option<String>) -> Html {
-    let percent = if d.size == 0 { 100.0 } else { bytes as f64 * 100.0 / d.size as f64 };
-    let speed = rate.map(|r| format!("{}/s", human_bytes(r as u64))).unwrap_or_default();
+fn running(
+    props: &Props,
+    id: DownloadId,
+    d: &Download,
+    bytes: u64,
+    rate: Option<f64>,
+    note: &Option<String>,
+) -> Html {
+    let percent = if d.size == 0 {
+        100.0
+    } else {
+        bytes as f64 * 100.0 / d.size as f64
+    };
+    let speed = rate
+        .map(|r| format!("{}/s", human_bytes(r as u64)))
+        .unwrap_or_default();
     let left = rate
         .filter(|r| *r > 0.0)
-        .map(|r| format!("{} left", human_duration(d.size.saturating_sub(bytes) as f64 / r)))
+        .map(|r| {
+            format!(
+                "{} left",
+                human_duration(d.size.saturating_sub(bytes) as f64 / r)
+            )
+        })
         .unwrap_or_default();
     let onclick = props.on_cancel.reform(move |_| id);
     html! {
@@ -87,9 +114,15 @@ fn saved(props: &Props, id: DownloadId, d: &Download) -> Html {
     });
     let check = match d.expected_check() {
         ExpectedCheck::Nothing => html! {},
-        ExpectedCheck::Matches => html! { <span class="badge ok" data-expected-check="match">{ "matches" }</span> },
-        ExpectedCheck::Differs => html! { <span class="badge bad" data-expected-check="differs">{ "DIFFERS" }</span> },
-        ExpectedCheck::Invalid(e) => html! { <span class="bad-text" data-expected-check="invalid">{ e }</span> },
+        ExpectedCheck::Matches => {
+            html! { <span class="badge ok" data-expected-check="match">{ "matches" }</span> }
+        }
+        ExpectedCheck::Differs => {
+            html! { <span class="badge bad" data-expected-check="differs">{ "DIFFERS" }</span> }
+        }
+        ExpectedCheck::Invalid(e) => {
+            html! { <span class="bad-text" data-expected-check="invalid">{ e }</span> }
+        }
     };
     let field = format!("expected-{id}");
     html! {

@@ -42,9 +42,21 @@ pub fn image(props: &Props) -> Html {
 }
 
 fn summary(c: &ConfigSummary) -> Html {
-    let list = |v: &[String]| if v.is_empty() { "—".to_owned() } else { v.join(" ") };
-    let labels = c.labels.iter().map(|(k, v)| html! { <div><code>{ k }</code>{ " = " }{ v }</div> });
-    let env = c.env.iter().map(|e| html! { <div><code>{ e }</code></div> });
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "—".to_owned()
+        } else {
+            v.join(" ")
+        }
+    };
+    let labels = c
+        .labels
+        .iter()
+        .map(|(k, v)| html! { <div><code>{ k }</code>{ " = " }{ v }</div> });
+    let env = c
+        .env
+        .iter()
+        .map(|e| html! { <div><code>{ e }</code></div> });
     let history = c.history.iter().map(|h| html! {
         <tr class={classes!(h.empty_layer.then_some("muted"))}>
             <td>{ h.created.clone().unwrap_or_default() }</td><td><code>{ &h.created_by }</code></td>
@@ -88,7 +100,11 @@ fn layers(props: &Props) -> Html {
         }
     };
     let config = img.config_blob.iter().map(|b| row("config", b));
-    let layers = img.layers.iter().enumerate().map(|(i, b)| row(&format!("layer {}", i + 1), b));
+    let layers = img
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, b)| row(&format!("layer {}", i + 1), b));
     html! {
         <section class="panel">
             <h2>{ "Layers and config" }</h2>

@@ -13,7 +13,11 @@ pub struct Props {
     pub on_tags: Callback<String>,
 }
 
-const EXAMPLES: &[&str] = &["alpine", "ghcr.io/homebrew/core/vim:9.0.1900", "quay.io/prometheus/node-exporter"];
+const EXAMPLES: &[&str] = &[
+    "alpine",
+    "ghcr.io/homebrew/core/vim:9.0.1900",
+    "quay.io/prometheus/node-exporter",
+];
 
 #[function_component(ReferenceForm)]
 pub fn reference_form(props: &Props) -> Html {

@@ -19,9 +19,10 @@ use crate::net::{js, IoError};
 /// Something that serves the bytes of one blob.
 #[allow(async_fn_in_trait)] // used with concrete types only, on one thread
 pub trait BlobSource {
-    /// Opens the blob from byte `start` (a ranged request when `start > 0`). Returns a 200, 206
-    /// or 416 answer; other answers are errors.
-    async fn open(&self, start: u64) -> Result<web_sys::Response, IoError>;
+    /// Opens the blob from byte `start` to `end` (inclusive; `None`: to the end), a ranged
+    /// request unless it is the whole blob. Returns a 200, 206 or 416 answer; other answers are
+    /// errors.
+    async fn open(&self, start: u64, end: Option<u64>) -> Result<web_sys::Response, IoError>;
 }
 
 /// Hears about progress and retries.
@@ -75,6 +76,15 @@ pub struct Engine<'a> {
     pub buffer: &'a mut ChunkBuffer,
     pub policy: RetryPolicy,
     pub cancel: &'a CancelToken,
+    /// Ask for the blob in `Range` windows of this many bytes instead of one stream: for
+    /// browsers whose `fetch` does not apply backpressure (Firefox buffers a whole unread body;
+    /// see [`window_for_this_browser`]). `None`: one request.
+    pub window: Option<u64>,
+}
+
+/// The window size to use in this browser: 32 MiB in Firefox, none elsewhere.
+pub fn window_for_this_browser() -> Option<u64> {
+    js::user_agent().contains("Firefox/").then_some(32 << 20)
 }
 
 /// How an answer's body ended.
@@ -114,11 +124,12 @@ pub async fn fetch_blob<S: BlobSource, K: Sink, O: Observer>(
         if start == size {
             return verifier.finish().map_err(IoError::from);
         }
-        let (error, failure) =
-            match attempt_once(engine, source, &mut verifier, sink, base, observer).await {
-                Step::Done(result) => return result,
-                Step::Failed(error, failure) => (error, failure),
-            };
+        let step = attempt_once(engine, source, &mut verifier, sink, base, observer).await;
+        let (error, failure) = match step {
+            Step::Done(result) => return result,
+            Step::Next => continue,
+            Step::Failed(error, failure) => (error, failure),
+        };
         if engine.cancel.is_cancelled() {
             return Err(IoError::Cancelled);
         }
@@ -139,6 +150,9 @@ pub async fn fetch_blob<S: BlobSource, K: Sink, O: Observer>(
 
 enum Step {
     Done(Result<Verified, IoError>),
+    /// The answer ended with progress but before the end of the blob (a window, or a server
+    /// that sends less): ask for the rest.
+    Next,
     Failed(IoError, Failure),
 }
 
@@ -152,7 +166,11 @@ async fn attempt_once<S: BlobSource, K: Sink, O: Observer>(
 ) -> Step {
     let size = verifier.expected_size();
     let start = verifier.bytes_seen();
-    let response = match source.open(start).await {
+    let end = engine
+        .window
+        .filter(|w| *w > 0 && size > *w)
+        .map(|w| start.saturating_add(w).min(size) - 1);
+    let response = match source.open(start, end).await {
         Ok(r) => r,
         Err(e) => return retryable(e),
     };
@@ -203,6 +221,9 @@ async fn attempt_once<S: BlobSource, K: Sink, O: Observer>(
     match pump(engine, &response, verifier, sink, observer).await {
         Err(e) => Step::Done(Err(e)),
         Ok(Pumped::Broken(e)) => Step::Failed(e, Failure::StreamBroken),
+        Ok(Pumped::Ended) if verifier.bytes_seen() < size && verifier.bytes_seen() > start => {
+            Step::Next
+        }
         Ok(Pumped::Ended) if verifier.bytes_seen() < size => Step::Failed(
             IoError::Stream {
                 message: format!(

@@ -3,7 +3,11 @@
 
 use wharf_oci::{Digest, Reference, Verifier};
 
-use super::engine::{fetch_blob, BlobSource, CancelToken, Engine, Observer};
+use wharf_oci::request::ByteRange;
+
+use super::engine::{
+    fetch_blob, window_for_this_browser, BlobSource, CancelToken, Engine, Observer,
+};
 use super::opfs::{Sink, Staging, SyncFile};
 use super::protocol::{staged_name, DownloadEvent, JobId, StartDownload};
 use super::retry::RetryPolicy;
@@ -22,10 +26,14 @@ pub struct RegistryBlob<'a> {
 }
 
 impl BlobSource for RegistryBlob<'_> {
-    async fn open(&self, start: u64) -> Result<web_sys::Response, IoError> {
+    async fn open(&self, start: u64, end: Option<u64>) -> Result<web_sys::Response, IoError> {
         let signal = self.cancel.signal();
+        let range = match end {
+            Some(end) => ByteRange::window(start, end.saturating_sub(start).saturating_add(1)),
+            None => (start > 0).then(|| ByteRange::from_offset(start)),
+        };
         self.client
-            .open_blob(self.reference, self.digest, start, signal.as_ref())
+            .open_blob_range(self.reference, self.digest, range, signal.as_ref())
             .await
     }
 }
@@ -73,38 +81,40 @@ impl Observer for EventObserver<'_> {
     }
 }
 
-/// Feeds the staged prefix of `file` (what an interrupted run left) into a new verifier, so
-/// that the download continues after it. A file longer than the blob is emptied.
+/// Asks for the blob's whole size once, before any byte is fetched, so that a disk or quota
+/// that is too small fails now and not after gigabytes (growing the file is free on the
+/// storage side: it is sparse), then gives the file back its length.
+fn check_room(file: &SyncFile, size: u64, written: u64) -> Result<(), IoError> {
+    file.set_len(size)?;
+    file.set_len(written)
+}
+
+/// Feeds the first `written` bytes of `file` (what an interrupted run left) into a new
+/// verifier for a blob of `size` bytes, and positions the file after them.
 pub fn resume_verifier<O: Observer>(
     file: &mut SyncFile,
+    written: u64,
     digest: &Digest,
     size: u64,
     buffer: &mut ChunkBuffer,
     observer: &mut O,
 ) -> Result<Verifier, IoError> {
     let mut verifier = Verifier::new(digest.clone(), size);
-    let staged = file.size()?;
-    if staged > size {
-        file.truncate(0)?;
-        return Ok(verifier);
-    }
     let mut offset = 0u64;
-    while offset < staged {
-        let want = usize::try_from(staged - offset)
+    while offset < written {
+        let want = usize::try_from(written - offset)
             .unwrap_or(usize::MAX)
             .min(buffer.capacity());
         let chunk = &mut buffer.wasm_mut()[..want];
         let n = file.read_at(offset, chunk)?;
-        if n == 0 {
+        let Some(read) = chunk.get(..n).filter(|r| !r.is_empty()) else {
             break;
-        }
-        verifier.update(&chunk[..n])?;
+        };
+        verifier.update(read)?;
         offset += n as u64;
         observer.progress(offset);
     }
-    if offset != file.position() {
-        file.truncate(offset)?;
-    }
+    file.truncate(offset)?;
     Ok(verifier)
 }
 
@@ -128,6 +138,7 @@ pub async fn run_download(
         size: job.size,
         file_name: &job.file_name,
         policy: RetryPolicy::default(),
+        window: window_for_this_browser(),
     };
     blob.run(&source, cancel, emit).await
 }
@@ -140,6 +151,8 @@ pub struct BlobJob<'a> {
     pub size: u64,
     pub file_name: &'a str,
     pub policy: RetryPolicy,
+    /// See [`Engine::window`].
+    pub window: Option<u64>,
 }
 
 impl BlobJob<'_> {
@@ -157,11 +170,7 @@ impl BlobJob<'_> {
             Err(error) => return DownloadEvent::Failed { id, error },
         };
         let outcome = match staging.open_sync(&name).await {
-            Ok(mut file) => {
-                let result = self.stage(source, cancel, &mut file, emit).await;
-                let closed = file.close();
-                result.and_then(|v| closed.map(|()| v))
-            }
+            Ok(file) => self.stage(source, cancel, file, emit).await,
             Err(error) => Err(error),
         };
         match outcome {
@@ -185,21 +194,47 @@ impl BlobJob<'_> {
         }
     }
 
+    /// Downloads into the staged file, continuing after what an earlier run left in it.
     async fn stage<S: BlobSource>(
         &self,
         source: &S,
         cancel: &CancelToken,
+        mut file: SyncFile,
+        emit: &mut dyn FnMut(DownloadEvent),
+    ) -> Result<wharf_oci::Verified, IoError> {
+        let written = file.size()?;
+        // A file longer than the blob is not an earlier run of this download.
+        let written = if written > self.size { 0 } else { written };
+        check_room(&file, self.size, written)?;
+        let result = self.fill(source, cancel, &mut file, written, emit).await;
+        let closed = file.close();
+        result.and_then(|verified| closed.map(|()| verified))
+    }
+
+    async fn fill<S: BlobSource>(
+        &self,
+        source: &S,
+        cancel: &CancelToken,
         file: &mut SyncFile,
+        written: u64,
         emit: &mut dyn FnMut(DownloadEvent),
     ) -> Result<wharf_oci::Verified, IoError> {
         let mut buffer = ChunkBuffer::new(crate::net::body::DEFAULT_CHUNK);
         let mut observer = EventObserver::new(self.id, self.size, emit);
-        let verifier = resume_verifier(file, self.digest, self.size, &mut buffer, &mut observer)?;
+        let verifier = resume_verifier(
+            file,
+            written,
+            self.digest,
+            self.size,
+            &mut buffer,
+            &mut observer,
+        )?;
         let resumed = verifier.bytes_seen() > 0;
         let mut engine = Engine {
             buffer: &mut buffer,
             policy: self.policy,
             cancel,
+            window: self.window,
         };
         let first = fetch_blob(&mut engine, source, verifier, file, &mut observer).await;
         match first {

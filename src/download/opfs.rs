@@ -157,6 +157,42 @@ impl SyncFile {
             .map_err(|e| js::storage("read a staged file", &e))
     }
 
+    /// Writes all of `bytes` at `offset`, without moving [`Sink::position`].
+    pub fn write_at(&self, offset: u64, bytes: &[u8]) -> Result<(), IoError> {
+        let options = web_sys::FileSystemReadWriteOptions::new();
+        options.set_at(offset as f64);
+        let written = self
+            .handle
+            .write_with_u8_array_and_options(bytes, &options)
+            .map_err(|e| js::storage("write a staged file", &e))? as u64;
+        if written != bytes.len() as u64 {
+            return Err(IoError::Storage {
+                operation: "write a staged file".into(),
+                message: format!(
+                    "wrote {written} of {} bytes (is the disk full?)",
+                    bytes.len()
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Sets the file's length (growing it sparsely, or cutting it), keeping the position.
+    pub fn set_len(&self, len: u64) -> Result<(), IoError> {
+        self.handle.truncate_with_f64(len as f64).map_err(|e| {
+            let mut error = js::storage("size a staged file", &e);
+            if js::error_name(&e) == "QuotaExceededError" {
+                error = IoError::Storage {
+                    operation: "reserve space for a download".into(),
+                    message: format!(
+                        "the browser grants no room for {len} bytes (disk or quota full)"
+                    ),
+                };
+            }
+            error
+        })
+    }
+
     /// Persists what was written so far.
     pub fn flush(&self) -> Result<(), IoError> {
         self.handle
@@ -179,29 +215,13 @@ impl Sink for SyncFile {
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<(), IoError> {
-        let options = web_sys::FileSystemReadWriteOptions::new();
-        options.set_at(self.position as f64);
-        let written = self
-            .handle
-            .write_with_u8_array_and_options(bytes, &options)
-            .map_err(|e| js::storage("write a staged file", &e))? as u64;
-        self.position += written;
-        if written != bytes.len() as u64 {
-            return Err(IoError::Storage {
-                operation: "write a staged file".into(),
-                message: format!(
-                    "wrote {written} of {} bytes (is the disk full?)",
-                    bytes.len()
-                ),
-            });
-        }
+        self.write_at(self.position, bytes)?;
+        self.position += bytes.len() as u64;
         Ok(())
     }
 
     fn truncate(&mut self, len: u64) -> Result<(), IoError> {
-        self.handle
-            .truncate_with_f64(len as f64)
-            .map_err(|e| js::storage("truncate a staged file", &e))?;
+        self.set_len(len)?;
         self.position = len;
         Ok(())
     }

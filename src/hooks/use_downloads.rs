@@ -7,7 +7,9 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use crate::download::{save_verified, DownloadEvent, DownloadManager, StartDownload, WORKER_SCRIPT};
+use crate::download::{
+    save_verified, DownloadEvent, DownloadManager, StartDownload, WORKER_SCRIPT,
+};
 use crate::net::{js, IoError};
 use crate::state::{Action, State};
 
@@ -24,9 +26,13 @@ impl Downloads {
     pub fn start(&self, job: StartDownload) {
         match &self.manager {
             Some(m) => m.start(job),
-            None => fail(&self.dispatch, job.id, &IoError::Browser {
-                message: "the download worker could not start".into(),
-            }),
+            None => fail(
+                &self.dispatch,
+                job.id,
+                &IoError::Browser {
+                    message: "the download worker could not start".into(),
+                },
+            ),
         }
     }
 
@@ -43,10 +49,16 @@ pub fn use_downloads(dispatch: UseReducerDispatcher<State>) -> Downloads {
         let dispatch = dispatch.clone();
         use_memo((), move |_| {
             let rates: Rates = Rc::default();
-            DownloadManager::new(WORKER_SCRIPT, move |event| on_event(&dispatch, &rates, event)).ok()
+            DownloadManager::new(WORKER_SCRIPT, move |event| {
+                on_event(&dispatch, &rates, event)
+            })
+            .ok()
         })
     };
-    Downloads { manager: (*manager).clone(), dispatch }
+    Downloads {
+        manager: (*manager).clone(),
+        dispatch,
+    }
 }
 
 fn on_event(dispatch: &UseReducerDispatcher<State>, rates: &Rates, event: DownloadEvent) {
@@ -55,14 +67,36 @@ fn on_event(dispatch: &UseReducerDispatcher<State>, rates: &Rates, event: Downlo
     match event {
         DownloadEvent::Progress { bytes, .. } => {
             let rate = update_rate(rates, id, bytes);
-            dispatch.dispatch(Action::Progress { id: key, bytes, rate, note: None });
+            dispatch.dispatch(Action::Progress {
+                id: key,
+                bytes,
+                rate,
+                note: None,
+            });
         }
-        DownloadEvent::Retrying { attempt, after_ms, reason, .. } => {
-            let note = format!("{reason}; retry {attempt} in {}", crate::net::human_duration(after_ms));
+        DownloadEvent::Retrying {
+            attempt,
+            after_ms,
+            reason,
+            ..
+        } => {
+            let note = format!(
+                "{reason}; retry {attempt} in {}",
+                crate::net::human_duration(after_ms)
+            );
             let bytes = rates.borrow().get(&id).map_or(0, |r| r.1);
-            dispatch.dispatch(Action::Progress { id: key, bytes, rate: None, note: Some(note) });
+            dispatch.dispatch(Action::Progress {
+                id: key,
+                bytes,
+                rate: None,
+                note: Some(note),
+            });
         }
-        DownloadEvent::Verified { staged_name, file_name, .. } => {
+        DownloadEvent::Verified {
+            staged_name,
+            file_name,
+            ..
+        } => {
             rates.borrow_mut().remove(&id);
             let dispatch = dispatch.clone();
             wasm_bindgen_futures::spawn_local(async move {
@@ -89,7 +123,11 @@ fn fail(dispatch: &UseReducerDispatcher<State>, id: u64, error: &IoError) {
         IoError::DigestMismatch { actual, .. } => Some(actual.clone()),
         _ => None,
     };
-    dispatch.dispatch(Action::DownloadFailed { id, message: error.to_string(), actual });
+    dispatch.dispatch(Action::DownloadFailed {
+        id,
+        message: error.to_string(),
+        actual,
+    });
 }
 
 /// A smoothed transfer rate in bytes per second.

@@ -38,7 +38,11 @@ pub fn use_registry(dispatch: UseReducerDispatcher<State>, relay: RelayTemplate)
     let client = use_memo((), |_| RegistryClient::new(RelayTemplate::default()));
     client.set_relay(relay);
     let generation = use_memo((), |_| Cell::new(0u64));
-    Registry { client, dispatch, generation }
+    Registry {
+        client,
+        dispatch,
+        generation,
+    }
 }
 
 /// Parses what the user typed; a bad reference is an input error, shown under the field.
@@ -60,16 +64,22 @@ impl Registry {
     }
 
     fn failed(&self, e: &IoError) {
-        self.dispatch.dispatch(Action::Failed(Rc::new(Problem::from(e))));
+        self.dispatch
+            .dispatch(Action::Failed(Rc::new(Problem::from(e))));
     }
 
     /// Looks up `url` (a reference and an optional platform); `push` records it in history.
     pub fn open(&self, url: UrlState, push: bool) {
         let Some(text) = url.reference.clone() else {
-            self.dispatch.dispatch(Action::Input(String::new()));
+            // No reference in the address (the start page, or Back to it): show the start view,
+            // and drop the answer of any lookup still running.
+            self.next_generation();
+            self.dispatch.dispatch(Action::Reset);
             return;
         };
-        let Some(reference) = parse_reference(&text, &self.dispatch) else { return };
+        let Some(reference) = parse_reference(&text, &self.dispatch) else {
+            return;
+        };
         if push {
             use_url_state::push(&url);
         }
@@ -98,7 +108,8 @@ impl Registry {
     /// Lists every tag of the reference's repository, page after page.
     fn tags(&self, reference: Reference) {
         let generation = self.next_generation();
-        self.dispatch.dispatch(Action::TagsStarted(reference.clone()));
+        self.dispatch
+            .dispatch(Action::TagsStarted(reference.clone()));
         let this = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let mut page = this.client.tags(&reference, Some(TAG_PAGE)).await;
@@ -110,8 +121,15 @@ impl Registry {
                     Ok(p) => p,
                     Err(e) => return this.failed(&e),
                 };
-                let more = current.next.as_ref().map(|_| TagPage { last: String::new() });
-                let tags = current.list.tags.iter().map(|t| t.as_str().to_owned()).collect();
+                let more = current.next.as_ref().map(|_| TagPage {
+                    last: String::new(),
+                });
+                let tags = current
+                    .list
+                    .tags
+                    .iter()
+                    .map(|t| t.as_str().to_owned())
+                    .collect();
                 this.dispatch.dispatch(Action::TagsLoaded { tags, more });
                 let Some(cursor) = current.next else { return };
                 this.dispatch.dispatch(Action::TagsLoadingMore);

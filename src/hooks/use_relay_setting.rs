@@ -24,7 +24,12 @@ impl RelaySetting {
             Ok(t) => (t, None),
             Err(e) => (parse_or_builtin(default_text), Some(e.to_string())),
         };
-        RelaySetting { template, text: text.to_owned(), default_text: default_text.to_owned(), error }
+        RelaySetting {
+            template,
+            text: text.to_owned(),
+            default_text: default_text.to_owned(),
+            error,
+        }
     }
 }
 
@@ -77,11 +82,17 @@ pub fn use_relay_setting() -> (RelaySetting, Callback<String>) {
 async fn configured_default() -> Option<String> {
     let window = web_sys::window()?;
     let promise = window.fetch_with_str("config.json");
-    let response: web_sys::Response = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?.into();
+    let response: web_sys::Response = wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .ok()?
+        .into();
     if !response.ok() {
         return None;
     }
-    let text = wasm_bindgen_futures::JsFuture::from(response.text().ok()?).await.ok()?.as_string()?;
+    let text = wasm_bindgen_futures::JsFuture::from(response.text().ok()?)
+        .await
+        .ok()?
+        .as_string()?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
     json.get("relay")?.as_str().map(str::to_owned)
 }

@@ -39,7 +39,11 @@ impl UrlState {
     /// The query string, with the leading `?` (empty when there is nothing to say).
     pub fn to_query(&self) -> String {
         let mut out = url::form_urlencoded::Serializer::new(String::new());
-        let pairs = [("ref", &self.reference), ("platform", &self.platform), ("bottle", &self.bottle)];
+        let pairs = [
+            ("ref", &self.reference),
+            ("platform", &self.platform),
+            ("bottle", &self.bottle),
+        ];
         for (key, value) in pairs {
             if let Some(v) = value {
                 out.append_pair(key, v);
@@ -68,7 +72,9 @@ pub fn push(state: &UrlState) {
     if &current() == state {
         return;
     }
-    let Some(window) = web_sys::window() else { return };
+    let Some(window) = web_sys::window() else {
+        return;
+    };
     let path = window.location().pathname().unwrap_or_else(|_| "/".into());
     if let Ok(history) = window.history() {
         let url = format!("{path}{}", state.to_query());
@@ -83,11 +89,15 @@ pub fn use_popstate(on_change: Callback<UrlState>) {
         let listener = Closure::<dyn Fn(web_sys::Event)>::new(move |_| on_change.emit(current()));
         let window = web_sys::window();
         if let Some(w) = &window {
-            let _ = w.add_event_listener_with_callback("popstate", listener.as_ref().unchecked_ref());
+            let _ =
+                w.add_event_listener_with_callback("popstate", listener.as_ref().unchecked_ref());
         }
         move || {
             if let Some(w) = window {
-                let _ = w.remove_event_listener_with_callback("popstate", listener.as_ref().unchecked_ref());
+                let _ = w.remove_event_listener_with_callback(
+                    "popstate",
+                    listener.as_ref().unchecked_ref(),
+                );
             }
         }
     });
@@ -101,7 +111,10 @@ mod tests {
     fn query_round_trips() {
         let cases = [
             UrlState::default(),
-            UrlState { reference: Some("alpine".into()), ..Default::default() },
+            UrlState {
+                reference: Some("alpine".into()),
+                ..Default::default()
+            },
             UrlState {
                 reference: Some("localhost:5000/a/b@sha256:00".into()),
                 platform: Some("linux/arm64/v8".into()),
@@ -112,17 +125,31 @@ mod tests {
                 bottle: Some("big_sur".into()),
                 ..Default::default()
             },
-            UrlState { reference: Some("x y&z=".into()), tags: true, ..Default::default() },
+            UrlState {
+                reference: Some("x y&z=".into()),
+                tags: true,
+                ..Default::default()
+            },
         ];
         for state in cases {
-            assert_eq!(UrlState::from_query(&state.to_query()), state, "{}", state.to_query());
+            assert_eq!(
+                UrlState::from_query(&state.to_query()),
+                state,
+                "{}",
+                state.to_query()
+            );
         }
     }
 
     #[test]
     fn reads_plain_links_and_ignores_noise() {
-        let s = UrlState::from_query("?ref=ghcr.io%2Fhomebrew%2Fcore%2Fvim%3A9.0.1900&x=1&platform=&download=1");
-        assert_eq!(s.reference.as_deref(), Some("ghcr.io/homebrew/core/vim:9.0.1900"));
+        let s = UrlState::from_query(
+            "?ref=ghcr.io%2Fhomebrew%2Fcore%2Fvim%3A9.0.1900&x=1&platform=&download=1",
+        );
+        assert_eq!(
+            s.reference.as_deref(),
+            Some("ghcr.io/homebrew/core/vim:9.0.1900")
+        );
         assert_eq!(s.platform, None);
         assert_eq!(UrlState::from_query("").to_query(), "");
     }

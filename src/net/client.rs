@@ -204,10 +204,39 @@ impl RegistryClient {
         signal: Option<&web_sys::AbortSignal>,
     ) -> Result<web_sys::Response, IoError> {
         let range = (start > 0).then(|| ByteRange::from_offset(start));
+        self.open_blob_range(reference, digest, range, signal).await
+    }
+
+    /// [`open_blob`](Self::open_blob) for any byte range (`None`: the whole blob), e.g. the
+    /// windows of a download in a browser without stream backpressure.
+    pub async fn open_blob_range(
+        &self,
+        reference: &Reference,
+        digest: &Digest,
+        range: Option<ByteRange>,
+        signal: Option<&web_sys::AbortSignal>,
+    ) -> Result<web_sys::Response, IoError> {
         let request = request::blob_get(reference, digest, range)?;
         let shown = digest.to_string();
         self.send(reference, &request, Target::Blob { digest: &shown }, signal)
             .await
+    }
+
+    /// The size of a blob from a `HEAD` request's `Content-Length` (for schema 1 layers, whose
+    /// manifests give none).
+    pub async fn blob_size(&self, reference: &Reference, digest: &Digest) -> Result<u64, IoError> {
+        let request = request::blob_head(reference, digest)?;
+        let shown = digest.to_string();
+        let response = self
+            .send(reference, &request, Target::Blob { digest: &shown }, None)
+            .await?;
+        js::response_headers(&response)
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .ok_or_else(|| IoError::Protocol {
+                message: format!("the registry did not say how large {digest} is"),
+            })
     }
 
     /// Runs a request with the auth flow; returns 2xx answers (and 416 for blobs).

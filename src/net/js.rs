@@ -48,6 +48,15 @@ pub fn now_ms() -> u64 {
     }
 }
 
+/// `navigator.userAgent` of the current global scope ("" if unknown).
+pub fn user_agent() -> String {
+    Reflect::get(&js_sys::global(), &JsValue::from_str("navigator"))
+        .and_then(|n| Reflect::get(&n, &JsValue::from_str("userAgent")))
+        .ok()
+        .and_then(|ua| ua.as_string())
+        .unwrap_or_default()
+}
+
 /// `navigator.storage` of the current global scope.
 pub fn storage_manager() -> Result<web_sys::StorageManager, IoError> {
     let global = js_sys::global();

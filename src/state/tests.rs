@@ -6,11 +6,19 @@ fn digest(byte: u8) -> Digest {
 }
 
 fn started(state: State, name: &str, d: &Digest) -> State {
-    state.apply(Action::DownloadStarted { file_name: name.into(), digest: d.clone(), size: 10 })
+    state.apply(Action::DownloadStarted {
+        file_name: name.into(),
+        digest: d.clone(),
+        size: 10,
+    })
 }
 
 fn problem() -> Rc<Problem> {
-    Rc::new(Problem { title: "t".into(), detail: "d".into(), remedy: Remedy::Tags })
+    Rc::new(Problem {
+        title: "t".into(),
+        detail: "d".into(),
+        remedy: Remedy::Tags,
+    })
 }
 
 #[test]
@@ -20,8 +28,16 @@ fn downloads_get_increasing_ids_and_progress() {
     let s = started(s, "b.tar.gz", &digest(2));
     assert_eq!(s.downloads.keys().copied().collect::<Vec<_>>(), vec![0, 1]);
     assert!(s.is_downloading(&a));
-    let s = s.apply(Action::Progress { id: 0, bytes: 5, rate: Some(1.0), note: None });
-    assert!(matches!(s.downloads[&0].status, DownloadStatus::Running { bytes: 5, .. }));
+    let s = s.apply(Action::Progress {
+        id: 0,
+        bytes: 5,
+        rate: Some(1.0),
+        note: None,
+    });
+    assert!(matches!(
+        s.downloads[&0].status,
+        DownloadStatus::Running { bytes: 5, .. }
+    ));
     let s = s.apply(Action::Saved { id: 0 });
     assert_eq!(s.downloads[&0].status, DownloadStatus::Saved);
     assert!(!s.is_downloading(&a));
@@ -30,7 +46,12 @@ fn downloads_get_increasing_ids_and_progress() {
 #[test]
 fn late_progress_does_not_revive_finished_download() {
     let s = started(State::default(), "a", &digest(1)).apply(Action::Saved { id: 0 });
-    let s = s.apply(Action::Progress { id: 0, bytes: 3, rate: None, note: None });
+    let s = s.apply(Action::Progress {
+        id: 0,
+        bytes: 3,
+        rate: None,
+        note: None,
+    });
     assert_eq!(s.downloads[&0].status, DownloadStatus::Saved);
     let s = s.apply(Action::Cancelled { id: 0 });
     assert_eq!(s.downloads[&0].status, DownloadStatus::Cancelled);
@@ -60,10 +81,18 @@ fn tags_accumulate_over_pages() {
     let r: Reference = "alpine".parse().unwrap();
     let s = State::default().apply(Action::TagsStarted(r));
     let more = Some(TagPage { last: "b".into() });
-    let s = s.apply(Action::TagsLoaded { tags: vec!["a".into(), "b".into()], more });
+    let s = s.apply(Action::TagsLoaded {
+        tags: vec!["a".into(), "b".into()],
+        more,
+    });
     let s = s.apply(Action::TagsLoadingMore);
-    let s = s.apply(Action::TagsLoaded { tags: vec!["c".into()], more: None });
-    let View::Tags(view) = &s.view else { panic!("not tags: {:?}", s.view) };
+    let s = s.apply(Action::TagsLoaded {
+        tags: vec!["c".into()],
+        more: None,
+    });
+    let View::Tags(view) = &s.view else {
+        panic!("not tags: {:?}", s.view)
+    };
     assert_eq!(view.tags, ["a", "b", "c"]);
     assert_eq!(view.more, None);
     assert!(!view.loading);
@@ -74,12 +103,18 @@ fn expected_digest_comparison() {
     let d = digest(9);
     let s = started(State::default(), "f", &d).apply(Action::Saved { id: 0 });
     let check = |s: &State, text: &str| {
-        let s = s.clone().apply(Action::ExpectedDigest { id: 0, text: text.into() });
+        let s = s.clone().apply(Action::ExpectedDigest {
+            id: 0,
+            text: text.into(),
+        });
         s.downloads[&0].expected_check()
     };
     assert_eq!(check(&s, ""), ExpectedCheck::Nothing);
     assert_eq!(check(&s, &d.to_string()), ExpectedCheck::Matches);
-    assert_eq!(check(&s, &format!("  {}  ", d.hex().to_uppercase())), ExpectedCheck::Matches);
+    assert_eq!(
+        check(&s, &format!("  {}  ", d.hex().to_uppercase())),
+        ExpectedCheck::Matches
+    );
     assert_eq!(check(&s, &digest(8).to_string()), ExpectedCheck::Differs);
     assert!(matches!(check(&s, "sha256:xyz"), ExpectedCheck::Invalid(_)));
 }
@@ -87,8 +122,10 @@ fn expected_digest_comparison() {
 #[test]
 fn expected_digest_waits_for_verification() {
     let d = digest(9);
-    let s = started(State::default(), "f", &d)
-        .apply(Action::ExpectedDigest { id: 0, text: d.to_string() });
+    let s = started(State::default(), "f", &d).apply(Action::ExpectedDigest {
+        id: 0,
+        text: d.to_string(),
+    });
     assert_eq!(s.downloads[&0].expected_check(), ExpectedCheck::Nothing);
 }
 
@@ -108,4 +145,18 @@ fn clear_finished_keeps_running() {
     let s = started(s, "b", &digest(2)).apply(Action::Saved { id: 1 });
     let s = s.apply(Action::ClearFinished);
     assert_eq!(s.downloads.keys().copied().collect::<Vec<_>>(), vec![0]);
+}
+
+#[test]
+fn reset_returns_to_the_start_view_and_keeps_downloads() {
+    let r: Reference = "alpine".parse().unwrap();
+    let s = started(State::default(), "a", &digest(1)).apply(Action::Loading(r));
+    let s = s
+        .apply(Action::Failed(problem()))
+        .apply(Action::InputError("bad".into()));
+    let s = s.apply(Action::Reset);
+    assert_eq!(s.view, View::Start);
+    assert_eq!(s.input, "");
+    assert!(s.error.is_none() && s.input_error.is_none());
+    assert_eq!(s.downloads.len(), 1, "downloads stay listed");
 }

@@ -4,8 +4,8 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -14,7 +14,9 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use tokio::sync::{Mutex, MutexGuard};
 use wharf_relay::{AllowHost, Config};
-use wharf_testkit::{Front, Mode, Registry, SeededImage};
+use wharf_testkit::{Front, Mode, Registry};
+
+pub mod seed;
 
 /// Browser tests run one at a time: two cores do not carry several Chromiums and registries.
 static BROWSER_LOCK: Mutex<()> = Mutex::const_new(());
@@ -55,10 +57,18 @@ impl Relay {
             .iter()
             .map(|h| h.parse::<AllowHost>().expect("allow host"))
             .collect();
-        let config = Config { dist: Some(dist()), allow_hosts, ..Config::default() };
+        let config = Config {
+            dist: Some(dist()),
+            allow_hosts,
+            ..Config::default()
+        };
         let addr: SocketAddr = "127.0.0.1:0".parse().expect("addr");
         let (runtime, addr) = serve_relay(addr, config.clone());
-        Relay { addr, config, runtime: Some(runtime) }
+        Relay {
+            addr,
+            config,
+            runtime: Some(runtime),
+        }
     }
 
     pub fn url(&self, path_and_query: &str) -> String {
@@ -138,16 +148,26 @@ impl Stack {
             allow.push(origin(&cdn.base_url_ip()));
         }
         let relay = Relay::start(&allow).await;
-        Stack { registry, relay, front: None }
+        Stack {
+            registry,
+            relay,
+            front: None,
+        }
     }
 
     /// A registry that the page reaches through a [`Front`] (faults on demand): references
     /// name the front's host, and the relay may reach only the front.
     pub async fn with_front(mode: Mode) -> Stack {
         let registry = Registry::start(mode).await.expect("registry starts");
-        let front = Front::start(registry.base_url()).await.expect("front starts");
+        let front = Front::start(registry.base_url())
+            .await
+            .expect("front starts");
         let relay = Relay::start(&[format!("http://{}", front.host_port())]).await;
-        Stack { registry, relay, front: Some(front) }
+        Stack {
+            registry,
+            relay,
+            front: Some(front),
+        }
     }
 
     /// The front (panics for a stack without one).
@@ -167,7 +187,12 @@ impl Stack {
 
 /// `http://host:port` of a URL, as `--allow-host` takes it.
 pub fn origin(url: &url::Url) -> String {
-    format!("{}://{}:{}", url.scheme(), url.host_str().unwrap_or_default(), url.port_or_known_default().unwrap_or(80))
+    format!(
+        "{}://{}:{}",
+        url.scheme(),
+        url.host_str().unwrap_or_default(),
+        url.port_or_known_default().unwrap_or(80)
+    )
 }
 
 /// Headless Chromium through chromedriver, with its own profile and download folder.
@@ -218,10 +243,17 @@ impl Browser {
                 },
             }
         });
-        let serde_json::Value::Object(caps) = caps else { unreachable!() };
+        let serde_json::Value::Object(caps) = caps else {
+            unreachable!()
+        };
         let url = format!("http://127.0.0.1:{port}");
         let client = connect(&url, caps).await;
-        Browser { client, driver, _profile: profile, downloads }
+        Browser {
+            client,
+            driver,
+            _profile: profile,
+            downloads,
+        }
     }
 
     pub async fn open(&self, url: &str) {
@@ -268,8 +300,15 @@ impl Browser {
         let field = self.wait("#reference").await;
         field.clear().await.expect("clear");
         field.send_keys(reference).await.expect("type");
-        let button = self.client.find(Locator::XPath("//button[normalize-space()='Look up']")).await;
-        button.expect("Look up button").click().await.expect("click");
+        let button = self
+            .client
+            .find(Locator::XPath("//button[normalize-space()='Look up']"))
+            .await;
+        button
+            .expect("Look up button")
+            .click()
+            .await
+            .expect("click");
     }
 
     pub async fn click(&self, css: &str) {
@@ -293,12 +332,19 @@ impl Browser {
 
     pub fn download_names(&self) -> Vec<String> {
         std::fs::read_dir(self.downloads.path())
-            .map(|dir| dir.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .map(|dir| {
+                dir.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     fn partials(&self) -> Vec<String> {
-        self.download_names().into_iter().filter(|n| n.ends_with(".crdownload")).collect()
+        self.download_names()
+            .into_iter()
+            .filter(|n| n.ends_with(".crdownload"))
+            .collect()
     }
 
     /// Waits (up to 30 s) until an element matching `css` shows text containing `needle`;
@@ -332,13 +378,22 @@ impl Browser {
 
     /// How many elements match `css` now.
     pub async fn count(&self, css: &str) -> usize {
-        self.client.find_all(Locator::Css(css)).await.map(|v| v.len()).unwrap_or(0)
+        self.client
+            .find_all(Locator::Css(css))
+            .await
+            .map(|v| v.len())
+            .unwrap_or(0)
     }
 
     /// The texts of every element matching `css`.
     pub async fn texts(&self, css: &str) -> Vec<String> {
         let mut out = Vec::new();
-        for e in self.client.find_all(Locator::Css(css)).await.unwrap_or_default() {
+        for e in self
+            .client
+            .find_all(Locator::Css(css))
+            .await
+            .unwrap_or_default()
+        {
             out.push(e.text().await.unwrap_or_default());
         }
         out
@@ -360,7 +415,10 @@ impl Browser {
             .await;
         match found {
             Ok(button) => button.click().await.expect("click"),
-            Err(e) => panic!("no button {label:?}: {e}\npage text:\n{}", self.text("body").await),
+            Err(e) => panic!(
+                "no button {label:?}: {e}\npage text:\n{}",
+                self.text("body").await
+            ),
         }
     }
 
@@ -372,7 +430,8 @@ impl Browser {
         let field = self.wait("#cred-secret").await;
         field.clear().await.expect("clear");
         field.send_keys(secret).await.expect("type");
-        self.click("[data-view='credentials'] button[type='submit']").await;
+        self.click("[data-view='credentials'] button[type='submit']")
+            .await;
     }
 
     /// The address bar.
@@ -391,18 +450,76 @@ impl Browser {
         let path = self.downloaded(name, timeout).await;
         // A duplicate (`name (1)`) would land right after the first one: give it the chance.
         tokio::time::sleep(Duration::from_millis(500)).await;
-        assert_eq!(self.download_names(), vec![name.to_owned()], "only {name} in the download folder");
+        assert_eq!(
+            self.download_names(),
+            vec![name.to_owned()],
+            "only {name} in the download folder"
+        );
         path
     }
 
     /// Waits `quiet` and checks that nothing arrived in the download folder meanwhile.
     pub async fn assert_no_downloads(&self, quiet: Duration) {
         tokio::time::sleep(quiet).await;
-        assert_eq!(self.download_names(), Vec::<String>::new(), "nothing in the download folder");
+        assert_eq!(
+            self.download_names(),
+            Vec::<String>::new(),
+            "nothing in the download folder"
+        );
+    }
+
+    /// Every file in the page's Origin Private File System (where downloads are staged).
+    pub async fn staged_files(&self) -> Vec<String> {
+        const LIST: &str = "const done = arguments[0];
+            (async () => {
+                const out = [];
+                const walk = async (dir, prefix) => {
+                    for await (const [name, handle] of dir.entries()) {
+                        if (handle.kind === 'directory') await walk(handle, prefix + name + '/');
+                        else out.push(prefix + name);
+                    }
+                };
+                await walk(await navigator.storage.getDirectory(), '');
+                return out;
+            })().then(done, e => done(['listing failed: ' + e]));";
+        let listed = self
+            .client
+            .execute_async(LIST, Vec::new())
+            .await
+            .expect("list OPFS");
+        serde_json::from_value(listed).expect("a list of names")
+    }
+
+    /// Waits (up to 10 s) until no file staged for the blob `hex` is left in the private file
+    /// system (a refused or cancelled download keeps nothing; a saved one is removed later).
+    pub async fn wait_unstaged(&self, hex: &str) {
+        let start = Instant::now();
+        let left = || async {
+            self.staged_files()
+                .await
+                .into_iter()
+                .filter(|n| n.contains(hex))
+                .collect::<Vec<_>>()
+        };
+        let mut staged = left().await;
+        while !staged.is_empty() && start.elapsed() < Duration::from_secs(10) {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            staged = left().await;
+        }
+        assert_eq!(
+            staged,
+            Vec::<String>::new(),
+            "nothing of {hex} stays staged"
+        );
     }
 
     /// Saves a screenshot to `target/e2e-screenshots/<name>.png`.
     pub async fn screenshot(&self, name: &str) {
+        // The final state from the top of the page (notices and downloads come first).
+        let _ = self
+            .client
+            .execute("window.scrollTo(0, 0); return 0;", Vec::new())
+            .await;
         let dir = root().join("target/e2e-screenshots");
         let _ = std::fs::create_dir_all(&dir);
         if let Ok(png) = self.client.screenshot().await {
@@ -415,7 +532,10 @@ impl Drop for Browser {
     fn drop(&mut self) {
         // chromedriver and the Chromium it started share the process group led by the driver.
         let group = format!("-{}", self.driver.id());
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -456,28 +576,9 @@ pub fn sha256_file(path: &Path) -> String {
         }
         hasher.update(&buf[..n]);
     }
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// An OCI image whose only layer is `size` pattern bytes (streamed into the registry, never
-/// held in memory): for downloads large enough to be interrupted mid-stream.
-pub async fn push_big_image(registry: &Registry, repo: &str, tag: &str, size: u64) -> SeededImage {
-    const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-    let mut layer = registry.push_blob_stream(repo, size, 0x5eed).await.expect("push layer");
-    layer.media_type = "application/vnd.oci.image.layer.v1.tar".to_owned();
-    let config = json!({
-        "architecture": "amd64", "os": "linux", "config": {},
-        "rootfs": {"type": "layers", "diff_ids": [layer.digest]},
-    });
-    let mut config = registry.push_blob(repo, config.to_string().into_bytes()).await.expect("push config");
-    config.media_type = "application/vnd.oci.image.config.v1+json".to_owned();
-    let manifest = json!({
-        "schemaVersion": 2, "mediaType": MANIFEST,
-        "config": config.descriptor(), "layers": [layer.descriptor()],
-    });
-    let manifest = registry
-        .push_manifest(repo, tag, MANIFEST, serde_json::to_vec(&manifest).expect("json"))
-        .await
-        .expect("push manifest");
-    SeededImage { manifest, config, layers: vec![layer], platform: None }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

@@ -59,7 +59,14 @@ fn test(extra: &[String]) -> Result {
     tools::ensure_test_tools()?;
     tools::build_page()?;
     sh::cargo(&["fmt", "--all", "--", "--check"])?;
-    sh::cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])?;
+    sh::cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
     let mut args = vec!["test", "--workspace"];
     args.extend(extra.iter().map(String::as_str));
     sh::cargo(&args)

@@ -30,7 +30,10 @@ pub fn ensure_test_tools() -> Result {
 
 fn ensure_wasm_target() -> Result {
     let installed = sh::output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
-    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+    if installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
         return Ok(());
     }
     sh::run("rustup", &["target", "add", "wasm32-unknown-unknown"], &[])
@@ -68,7 +71,14 @@ fn ensure_wasm_opt() -> Result {
     let prefix = prefix.display().to_string();
     sh::run(
         "npm",
-        &["install", "--no-audit", "--no-fund", "--prefix", &prefix, BINARYEN_NPM],
+        &[
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+            &prefix,
+            BINARYEN_NPM,
+        ],
         &[],
     )
 }
@@ -114,7 +124,9 @@ fn check_trunk_toml(want: &str) -> Result {
     if toml.contains(&line) {
         Ok(())
     } else {
-        Err(format!("Trunk.toml must say `{line}` (the version in Cargo.lock)"))
+        Err(format!(
+            "Trunk.toml must say `{line}` (the version in Cargo.lock)"
+        ))
     }
 }
 

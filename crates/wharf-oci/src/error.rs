@@ -66,7 +66,11 @@ pub enum Error {
     /// A manifest whose `schemaVersion` is missing or not the one its media type requires.
     #[error("unsupported schemaVersion {} for {media_type} (expected {expected})",
         found.map_or_else(|| "(missing)".to_owned(), |v| v.to_string()))]
-    UnsupportedSchemaVersion { media_type: String, found: Option<i64>, expected: u32 },
+    UnsupportedSchemaVersion {
+        media_type: String,
+        found: Option<i64>,
+        expected: u32,
+    },
     /// An image configuration blob that cannot be decoded.
     #[error("invalid image config: {reason}")]
     InvalidConfig { reason: String },
@@ -77,7 +81,10 @@ pub enum Error {
     InvalidPlatform { input: String, reason: String },
     /// No entry of an index matches what the user chose (`available` lists what there is).
     #[error("no entry matches {wanted} (available: {})", available.join(", "))]
-    NoMatch { wanted: String, available: Vec<String> },
+    NoMatch {
+        wanted: String,
+        available: Vec<String>,
+    },
     /// An index entry that carries Homebrew bottle annotations that do not make sense.
     #[error("invalid Homebrew bottle entry {ref_name:?}: {reason}")]
     InvalidBottle { ref_name: String, reason: String },
@@ -95,12 +102,22 @@ pub enum Error {
     #[error("invalid URL {input:?}: {reason}")]
     InvalidUrl { input: String, reason: String },
     /// The registry answered with its error document (`{"errors":[...]}`).
-    #[error("registry error (HTTP {status}): {}", crate::request::RegistryErrors::summary(errors))]
-    Registry { status: u16, errors: Vec<crate::request::RegistryError> },
+    #[error(
+        "registry error (HTTP {status}): {}",
+        crate::request::RegistryErrors::summary(errors)
+    )]
+    Registry {
+        status: u16,
+        errors: Vec<crate::request::RegistryError>,
+    },
     /// A response (or request) header whose value cannot be read (`Retry-After`,
     /// `RateLimit-*`, `Content-Range`, `Range`).
     #[error("invalid {name} header {value:?}: {reason}")]
-    InvalidHeader { name: &'static str, value: String, reason: &'static str },
+    InvalidHeader {
+        name: &'static str,
+        value: String,
+        reason: &'static str,
+    },
     /// The registry answered with an unexpected status and no error document.
     #[error("unexpected HTTP status {status}")]
     UnexpectedStatus { status: u16 },

@@ -19,12 +19,12 @@ pub mod reference;
 pub mod request;
 pub mod tags;
 
+pub use bottle::{Bottle, BottleIndex, BottleOs, Cpu, MacOs};
 pub use digest::{Algorithm, Digest, Verified, Verifier};
 pub use error::{Error, Result};
-pub use reference::{Reference, Tag};
-pub use request::Request;
-pub use bottle::{Bottle, BottleIndex, BottleOs, Cpu, MacOs};
 pub use manifest::{
     Descriptor, Expected, Fetched, ImageConfig, ImageManifest, Index, Manifest, MediaKind, Schema1,
 };
 pub use platform::{Entry, EntryKind, Platform};
+pub use reference::{Reference, Tag};
+pub use request::Request;

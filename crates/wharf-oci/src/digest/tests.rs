@@ -8,13 +8,28 @@ fn parse_table() {
     let cases: &[(String, std::result::Result<&str, &str>)] = &[
         (format!("sha256:{EMPTY_SHA256}"), Ok("sha256")),
         (format!("sha512:{long}"), Ok("sha512")),
-        (format!("sha256:{}", &EMPTY_SHA256[1..]), Err("InvalidDigest")),
+        (
+            format!("sha256:{}", &EMPTY_SHA256[1..]),
+            Err("InvalidDigest"),
+        ),
         (format!("sha256:{EMPTY_SHA256}0"), Err("InvalidDigest")),
-        (format!("sha256:{}", EMPTY_SHA256.to_uppercase()), Err("InvalidDigest")),
-        (format!("sha256:{}g", &EMPTY_SHA256[1..]), Err("InvalidDigest")),
+        (
+            format!("sha256:{}", EMPTY_SHA256.to_uppercase()),
+            Err("InvalidDigest"),
+        ),
+        (
+            format!("sha256:{}g", &EMPTY_SHA256[1..]),
+            Err("InvalidDigest"),
+        ),
         (format!("sha512:{EMPTY_SHA256}"), Err("InvalidDigest")),
-        (format!("md5:{}", "a".repeat(32)), Err("UnsupportedAlgorithm")),
-        (format!("blake3:{EMPTY_SHA256}"), Err("UnsupportedAlgorithm")),
+        (
+            format!("md5:{}", "a".repeat(32)),
+            Err("UnsupportedAlgorithm"),
+        ),
+        (
+            format!("blake3:{EMPTY_SHA256}"),
+            Err("UnsupportedAlgorithm"),
+        ),
         (format!("SHA256:{EMPTY_SHA256}"), Err("InvalidDigest")),
         (EMPTY_SHA256.to_owned(), Err("InvalidDigest")),
         (format!(":{EMPTY_SHA256}"), Err("InvalidDigest")),
@@ -65,7 +80,10 @@ fn sha256_of_known_values() {
 #[test]
 fn serde_round_trip_and_rejects_bad() {
     let d: Digest = serde_json::from_str(&format!("\"sha256:{EMPTY_SHA256}\"")).unwrap();
-    assert_eq!(serde_json::to_string(&d).unwrap(), format!("\"sha256:{EMPTY_SHA256}\""));
+    assert_eq!(
+        serde_json::to_string(&d).unwrap(),
+        format!("\"sha256:{EMPTY_SHA256}\"")
+    );
     assert!(serde_json::from_str::<Digest>("\"sha256:zz\"").is_err());
 }
 
@@ -100,7 +118,10 @@ fn verifier_rejects_short_long_and_wrong() {
     let mut long = Verifier::new(d.clone(), 5);
     assert!(matches!(
         long.update(data),
-        Err(Error::SizeMismatch { expected: 5, actual: 11 })
+        Err(Error::SizeMismatch {
+            expected: 5,
+            actual: 11
+        })
     ));
     let mut wrong = Verifier::new(d.clone(), 11);
     wrong.update(b"hello_world").unwrap();

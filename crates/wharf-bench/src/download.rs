@@ -1,0 +1,251 @@
+//! Item 2: download + verify + save of a large blob through `wharf-relay` in headless Chromium
+//! (the real page: look up, click Download, wait for the file), against `curl | sha256sum`
+//! straight from the registry and `skopeo copy docker://… dir:…`; with the peak memory growth of
+//! Chromium's renderer processes (page and worker) and of the relay.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use wharf_oci::Digest;
+
+use crate::browser::{temp_dir, Browser};
+use crate::error::{Error, Result};
+use crate::procs::{quote, renderer_rss, reset_peak, status_bytes, timed_sh, PeakSampler};
+use crate::report::{num, Goal, Row, Stats};
+use crate::seed::push_pattern_image;
+use crate::{Ctx, Outcome, Services};
+
+const REPO: &str = "bench/big";
+const MIB: f64 = (1u64 << 20) as f64;
+
+/// One run of the page.
+struct PageRun {
+    secs: f64,
+    /// Until the browser's download began (fetched, hashed, staged and verified).
+    handover_secs: f64,
+    renderer_growth: u64,
+    relay_growth: u64,
+}
+
+pub async fn run(ctx: &Ctx, services: &Services) -> Result<Outcome> {
+    let size = ctx.big_bytes();
+    let registry = &services.registry;
+    eprintln!("   seeding a one-layer image of {} MiB", size >> 20);
+    let image = push_pattern_image(registry, REPO, "1", &[size], 0x1a7e).await?;
+    let layer = image
+        .layers
+        .first()
+        .ok_or_else(|| Error::Failed("the image has no layer".into()))?;
+    let reference = format!("{}/{REPO}:1", registry.host_port());
+    let blob_url = registry
+        .v2_url(&format!("{REPO}/blobs/{}", layer.digest))
+        .to_string();
+    let curl = format!("curl -sf {} | sha256sum", quote(&blob_url));
+    // Warm-up: the blob is in the page cache for every contender.
+    timed_sh(&format!("curl -sf {} > /dev/null", quote(&blob_url))).await?;
+
+    let mut page = Vec::new();
+    let mut curl_secs = Vec::new();
+    let mut skopeo_secs = Vec::new();
+    for run in 0..ctx.runs {
+        let p = page_run(services, &reference, &layer.digest, size).await?;
+        let (took, out) = timed_sh(&curl).await?;
+        if !out.starts_with(layer.digest.hex()) {
+            return Err(Error::Failed(format!("curl | sha256sum said {out:?}")));
+        }
+        curl_secs.push(took.as_secs_f64());
+        skopeo_secs.push(skopeo_dir(&reference, &layer.digest, size).await?);
+        eprintln!(
+            "   run {}: page {:.2} s (handover at {:.2} s, renderer +{:.1} MiB, relay +{:.1} MiB), curl|sha256sum {:.2} s, skopeo {:.2} s",
+            run + 1,
+            p.secs,
+            p.handover_secs,
+            p.renderer_growth as f64 / MIB,
+            p.relay_growth as f64 / MIB,
+            curl_secs[run],
+            skopeo_secs[run]
+        );
+        page.push(p);
+    }
+
+    let secs: Vec<f64> = page.iter().map(|p| p.secs).collect();
+    let handover: Vec<f64> = page.iter().map(|p| p.handover_secs).collect();
+    let renderer: Vec<f64> = page
+        .iter()
+        .map(|p| p.renderer_growth as f64 / MIB)
+        .collect();
+    let relay: Vec<f64> = page.iter().map(|p| p.relay_growth as f64 / MIB).collect();
+    let what = format!("download + verify + save {} MiB", size >> 20);
+    let mb_s = |s: Option<Stats>| s.map(|s| num(size as f64 / 1e6 / s.median));
+    let rows = vec![
+        Row::new(
+            2,
+            &format!("{what}: wharf page via relay vs curl | sha256sum"),
+            "s",
+        )
+        .ours(Stats::of(&secs))
+        .anchor(
+            "curl -s <registry blob URL> | sha256sum",
+            Stats::of(&curl_secs),
+        )
+        .goal(Goal::RatioAtMost(1.0))
+        .note("click to finished file in the download folder"),
+        Row::new(2, &format!("{what}: wharf page via relay vs skopeo"), "s")
+            .ours(Stats::of(&secs))
+            .anchor(
+                "skopeo copy docker://… dir:… (one-layer image)",
+                Stats::of(&skopeo_secs),
+            ),
+        Row::new(
+            2,
+            &format!("{what}: renderer + worker peak RSS growth"),
+            "MiB",
+        )
+        .ours(Stats::of(&renderer))
+        .anchor("budget", Some(Stats::exact(64.0)))
+        .goal(Goal::Below(64.0))
+        .note(
+            "sum of Chromium --type=renderer processes, sampled every 100 ms, vs before the click",
+        ),
+        Row::new(2, &format!("{what}: relay peak RSS growth"), "MiB")
+            .ours(Stats::of(&relay))
+            .anchor("budget", Some(Stats::exact(32.0)))
+            .goal(Goal::Below(32.0))
+            .note("wharf-relay subprocess: VmHWM (reset before the click) - VmRSS before"),
+    ];
+    let details = vec![
+        format!(
+            "page: until the browser's download began (fetch + hash + OPFS staging + verify) median {} s; \
+             the rest is the hand-over of the staged file to the download folder",
+            Stats::of(&handover).map(|s| num(s.median)).unwrap_or_default()
+        ),
+        format!(
+            "throughput (median): page {} MB/s, curl | sha256sum {} MB/s, skopeo {} MB/s",
+            mb_s(Stats::of(&secs)).unwrap_or_default(),
+            mb_s(Stats::of(&curl_secs)).unwrap_or_default(),
+            mb_s(Stats::of(&skopeo_secs)).unwrap_or_default()
+        ),
+    ];
+    Ok(Outcome { rows, details })
+}
+
+/// Follows the renderer processes of one Chromium: re-scans `/proc` for them every second and
+/// reads their RSS in between (cheap enough to sample every 100 ms).
+fn renderer_sampler(driver: u32) -> PeakSampler {
+    let mut pids: Vec<u32> = Vec::new();
+    let mut scanned: Option<Instant> = None;
+    PeakSampler::start(Duration::from_millis(100), move || {
+        if scanned.is_none_or(|t| t.elapsed() > Duration::from_secs(1)) {
+            pids = crate::procs::descendants_with(driver, "--type=renderer");
+            scanned = Some(Instant::now());
+        }
+        pids.iter()
+            .filter_map(|pid| status_bytes(*pid, "VmRSS"))
+            .sum()
+    })
+}
+
+async fn page_run(
+    services: &Services,
+    reference: &str,
+    digest: &Digest,
+    size: u64,
+) -> Result<PageRun> {
+    let relay = &services.relay;
+    let browser = Browser::start().await?;
+    browser
+        .look_up(&format!("{}/", relay.base), reference)
+        .await?;
+    let button = browser
+        .wait(
+            &format!("button[data-digest='{digest}']"),
+            Duration::from_secs(60),
+        )
+        .await?;
+    // Let the page settle (worker started, lookup rendered) before the baselines.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let driver = browser.driver_pid();
+    let renderer_before = renderer_rss(driver);
+    reset_peak(relay.pid())?;
+    let relay_before = status_bytes(relay.pid(), "VmRSS").unwrap_or_default();
+    let sampler = renderer_sampler(driver);
+
+    let since = Instant::now();
+    button
+        .click()
+        .await
+        .map_err(Error::webdriver("clicking Download"))?;
+    let name = format!("{}.tar", digest.hex());
+    let landed = browser
+        .landed(since, Duration::from_secs(900), |n| n == name)
+        .await;
+    let renderer_peak = sampler.finish();
+    let relay_peak = status_bytes(relay.pid(), "VmHWM").unwrap_or_default();
+    let landed = landed?;
+    check_file(&landed.path, digest, size)?;
+    std::fs::remove_file(&landed.path).map_err(Error::io("removing the downloaded file"))?;
+    Ok(PageRun {
+        secs: landed.done.as_secs_f64(),
+        handover_secs: landed.first_seen.as_secs_f64(),
+        renderer_growth: renderer_peak.saturating_sub(renderer_before),
+        relay_growth: relay_peak.saturating_sub(relay_before),
+    })
+}
+
+/// The saved file has the blob's size and digest.
+pub fn check_file(path: &Path, digest: &Digest, size: u64) -> Result<()> {
+    let len = std::fs::metadata(path)
+        .map_err(Error::io(format!("{}", path.display())))?
+        .len();
+    if len != size {
+        return Err(Error::Failed(format!(
+            "{} has {len} bytes, expected {size}",
+            path.display()
+        )));
+    }
+    let actual = file_digest(path)?;
+    if &actual != digest {
+        return Err(Error::Failed(format!(
+            "{} hashes to {actual}, expected {digest}",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+fn file_digest(path: &Path) -> Result<Digest> {
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path).map_err(Error::io(format!("{}", path.display())))?;
+    let mut hasher = wharf_oci::digest::Hasher::new(wharf_oci::Algorithm::Sha256);
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file
+            .read(&mut buf)
+            .map_err(Error::io(format!("{}", path.display())))?;
+        if n == 0 {
+            return Ok(hasher.finish());
+        }
+        hasher.update(&buf[..n]);
+    }
+}
+
+/// Seconds for `skopeo copy docker://<reference> dir:<temp>`; checks the layer file.
+async fn skopeo_dir(reference: &str, digest: &Digest, size: u64) -> Result<f64> {
+    let dir = temp_dir("wharf-bench-skopeo-")?;
+    let target = dir.path().join("image");
+    let script = format!(
+        "skopeo copy --quiet --src-tls-verify=false docker://{reference} dir:{}",
+        quote(&target.display().to_string())
+    );
+    let (took, _) = timed_sh(&script).await?;
+    let layer = target.join(digest.hex());
+    let len = std::fs::metadata(&layer)
+        .map_err(Error::io(format!("skopeo's {}", layer.display())))?
+        .len();
+    if len != size {
+        return Err(Error::Failed(format!(
+            "skopeo wrote {len} bytes, expected {size}"
+        )));
+    }
+    Ok(took.as_secs_f64())
+}

@@ -1,0 +1,149 @@
+//! Item 5: whole-image save of an 8-layer image (1 GiB in all) with the page's **Save image**
+//! control vs `skopeo copy docker://… docker-archive:…`. When the control is missing or does
+//! nothing yet, the row says so (not measured, goal not met) and skopeo is still timed.
+
+use std::time::{Duration, Instant};
+
+use crate::browser::{temp_dir, Browser};
+use crate::error::{Error, Result};
+use crate::procs::{quote, timed_sh};
+use crate::report::{Goal, Row, Stats};
+use crate::seed::push_pattern_image;
+use crate::{Ctx, Outcome, Services};
+
+const REPO: &str = "bench/multi";
+const LAYERS: u64 = 8;
+const SAVE: &str = "button[data-export='archive']";
+
+/// Why the page's side was not measured.
+enum Page {
+    Measured(Vec<f64>),
+    Missing(String),
+}
+
+pub async fn run(ctx: &Ctx, services: &Services) -> Result<Outcome> {
+    let registry = &services.registry;
+    let total = ctx.big_bytes();
+    let sizes = vec![total / LAYERS; LAYERS as usize];
+    eprintln!(
+        "   seeding an image of {LAYERS} layers, {} MiB in all",
+        total >> 20
+    );
+    push_pattern_image(registry, REPO, "1", &sizes, 0x5a7e).await?;
+    let reference = format!("{}/{REPO}:1", registry.host_port());
+
+    let mut skopeo = Vec::new();
+    let mut page = Page::Measured(Vec::new());
+    for run in 0..ctx.runs {
+        if let Page::Measured(times) = &mut page {
+            match page_run(services, &reference, total).await? {
+                Ok(secs) => times.push(secs),
+                Err(reason) => page = Page::Missing(reason),
+            }
+        }
+        skopeo.push(skopeo_archive(&reference, total).await?);
+        eprintln!("   run {}: skopeo {:.2} s", run + 1, skopeo[run]);
+    }
+    let name = format!(
+        "whole-image save, {LAYERS} layers, {} MiB: wharf Save image vs skopeo",
+        total >> 20
+    );
+    let anchor = "skopeo copy docker://… docker-archive:…";
+    let row = Row::new(5, &name, "s")
+        .anchor(anchor, Stats::of(&skopeo))
+        .goal(Goal::RatioAtMost(1.0));
+    let (row, details) = match page {
+        Page::Measured(times) => (
+            row.ours(Stats::of(&times))
+                .note("click to finished .tar in the download folder"),
+            vec![format!("page runs (s): {times:.2?}")],
+        ),
+        Page::Missing(reason) => (
+            row.note(format!("not measured: {reason}")),
+            vec![format!("Save image not measured: {reason}")],
+        ),
+    };
+    Ok(Outcome {
+        rows: vec![row],
+        details,
+    })
+}
+
+/// One Save image run: `Ok(Ok(seconds))`, or `Ok(Err(reason))` when the control is missing or
+/// does nothing.
+async fn page_run(
+    services: &Services,
+    reference: &str,
+    total: u64,
+) -> Result<std::result::Result<f64, String>> {
+    let browser = Browser::start().await?;
+    browser
+        .look_up(&format!("{}/", services.relay.base), reference)
+        .await?;
+    browser
+        .wait("tr[data-blob]", Duration::from_secs(60))
+        .await?;
+    let Ok(save) = browser.wait(SAVE, Duration::from_secs(5)).await else {
+        return Ok(Err(
+            "control missing (no button[data-export=archive])".into()
+        ));
+    };
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let entries_before = browser.count("[data-download]").await;
+    let since = Instant::now();
+    save.click()
+        .await
+        .map_err(Error::webdriver("clicking Save image"))?;
+    // The control must show that it works within 20 s: a download entry, a disabled button, or
+    // a file arriving.
+    let mut started = false;
+    while since.elapsed() < Duration::from_secs(20) && !started {
+        started = browser.count("[data-download]").await > entries_before
+            || !browser.download_names().is_empty()
+            || browser.has(&format!("{SAVE}[disabled]")).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    if !started {
+        return Ok(Err(
+            "control present, but clicking Save image started nothing within 20 s".into(),
+        ));
+    }
+    let landed = browser
+        .landed(since, Duration::from_secs(900), |n| n.ends_with(".tar"))
+        .await?;
+    let secs = landed.done.as_secs_f64();
+    let len = std::fs::metadata(&landed.path)
+        .map_err(Error::io("the saved archive"))?
+        .len();
+    if len < total {
+        return Err(Error::Failed(format!(
+            "the saved archive has {len} bytes, less than its {total} bytes of layers"
+        )));
+    }
+    // skopeo must be able to read what was saved.
+    let inspect = format!(
+        "skopeo inspect --raw docker-archive:{}",
+        quote(&landed.path.display().to_string())
+    );
+    timed_sh(&inspect).await?;
+    std::fs::remove_file(&landed.path).map_err(Error::io("removing the saved archive"))?;
+    Ok(Ok(secs))
+}
+
+/// Seconds for `skopeo copy docker://<reference> docker-archive:<temp>.tar`.
+async fn skopeo_archive(reference: &str, total: u64) -> Result<f64> {
+    let dir = temp_dir("wharf-bench-skopeo-")?;
+    let tar = dir.path().join("image.tar");
+    let script = format!(
+        "skopeo copy --quiet --src-tls-verify=false docker://{reference} docker-archive:{}:{REPO}:1",
+        quote(&tar.display().to_string())
+    );
+    let (took, _) = timed_sh(&script).await?;
+    let len = std::fs::metadata(&tar)
+        .map_err(Error::io("skopeo's archive"))?
+        .len();
+    if len < total {
+        return Err(Error::Failed(format!("skopeo's archive has {len} bytes")));
+    }
+    Ok(took.as_secs_f64())
+}

@@ -1,0 +1,294 @@
+//! `wharf-bench`: wharf against its anchors, side by side in one run (issue 7). Run it with
+//! `cargo xtask bench`, which installs the tools and builds what it needs first.
+//!
+//! Every number is a median of several runs with min and max; comparisons are ratios, because
+//! absolute times drift on a shared machine. Writes `target/bench/report.md` and
+//! `target/bench/report.json` and prints the table.
+//!
+//! `wharf-bench [--runs N] [--only hash,download,relay,weight,export] [--quick]`
+//! (`--quick`: small sizes and short wrk runs, to check that everything works).
+
+mod browser;
+mod download;
+mod error;
+mod export;
+mod hash;
+mod procs;
+mod relay;
+mod report;
+mod seed;
+mod weight;
+mod wrk;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use wharf_testkit::{Mode, Registry};
+
+use crate::error::{Error, Result};
+use crate::relay::RelayProcess;
+use crate::report::Row;
+
+const MIB: u64 = 1 << 20;
+
+/// Settings and paths every item uses.
+pub struct Ctx {
+    pub root: PathBuf,
+    /// `target/bench`: report, logs, built helpers.
+    pub out: PathBuf,
+    pub runs: usize,
+    pub quick: bool,
+    pub relay_bin: PathBuf,
+    pub dist: PathBuf,
+}
+
+impl Ctx {
+    /// Bytes hashed in item 1.
+    pub fn hash_bytes(&self) -> u64 {
+        if self.quick {
+            32 * MIB
+        } else {
+            256 * MIB
+        }
+    }
+
+    /// The large blob of item 2 and the whole image of item 5.
+    pub fn big_bytes(&self) -> u64 {
+        if self.quick {
+            64 * MIB
+        } else {
+            1024 * MIB
+        }
+    }
+
+    pub fn wrk_secs(&self) -> u64 {
+        if self.quick {
+            3
+        } else {
+            20
+        }
+    }
+}
+
+/// What an item measured: table rows and Markdown detail lines.
+#[derive(Default)]
+pub struct Outcome {
+    pub rows: Vec<Row>,
+    pub details: Vec<String>,
+}
+
+/// The registry and relay that items 2, 3 and 5 share.
+pub struct Services {
+    // Field order is drop order: the relay goes before the registry it relays to.
+    pub relay: RelayProcess,
+    pub registry: Registry,
+}
+
+impl Services {
+    async fn start(ctx: &Ctx) -> Result<Services> {
+        let registry = Registry::start(Mode::Anonymous).await?;
+        let allow = [format!("http://{}", registry.host_port())];
+        let log = ctx.out.join("relay.log");
+        let relay = RelayProcess::start(&ctx.relay_bin, &ctx.dist, &allow, &log).await?;
+        Ok(Services { relay, registry })
+    }
+}
+
+const ITEMS: [(u8, &str, &str); 5] = [
+    (1, "hash", "in-browser SHA-256 throughput"),
+    (2, "download", "download + verify + save of a large blob"),
+    (3, "relay", "relay overhead (wrk)"),
+    (4, "weight", "page weight and start"),
+    (5, "export", "whole-image save"),
+];
+
+struct Args {
+    runs: usize,
+    only: Vec<String>,
+    quick: bool,
+}
+
+fn parse_args(args: &[String]) -> std::result::Result<Args, String> {
+    let mut parsed = Args {
+        runs: 5,
+        only: ITEMS.iter().map(|(_, key, _)| (*key).to_owned()).collect(),
+        quick: false,
+    };
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--quick" => parsed.quick = true,
+            "--runs" => {
+                let value = it.next().ok_or("--runs needs a number")?;
+                parsed.runs = value
+                    .parse()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or(format!("--runs {value}: not a positive number"))?;
+            }
+            "--only" => {
+                let value = it.next().ok_or("--only needs a list")?;
+                parsed.only = value.split(',').map(str::to_owned).collect();
+                if let Some(bad) = parsed
+                    .only
+                    .iter()
+                    .find(|o| !ITEMS.iter().any(|(_, key, _)| key == o))
+                {
+                    return Err(format!("--only: unknown item {bad:?}"));
+                }
+            }
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(parsed)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let args = match parse_args(&argv) {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("wharf-bench: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // Dropping the bench future on Ctrl-C runs every guard: processes die, temp dirs go.
+    tokio::select! {
+        result = run(args) => match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("wharf-bench: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("wharf-bench: interrupted; cleaned up");
+            ExitCode::from(130)
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<()> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = root
+        .canonicalize()
+        .map_err(Error::io("finding the workspace"))?;
+    let out = root.join("target/bench");
+    std::fs::create_dir_all(&out).map_err(Error::io(format!("creating {}", out.display())))?;
+    let ctx = Ctx {
+        relay_bin: root.join("target/release/wharf-relay"),
+        dist: root.join("dist"),
+        out,
+        root,
+        runs: args.runs,
+        quick: args.quick,
+    };
+    let began = Instant::now();
+    let wants = |key: &str| args.only.iter().any(|o| o == key);
+    let mut services = None;
+    if ["download", "relay", "export"].iter().any(|k| wants(k)) {
+        services = Some(Services::start(&ctx).await?);
+    }
+    let mut outcomes: Vec<(u8, Outcome, Duration)> = Vec::new();
+    // Cheap items first; the slow 1 GiB items last.
+    for key in ["weight", "hash", "relay", "download", "export"] {
+        let Some(&(item, _, title)) = ITEMS.iter().find(|(_, k, _)| *k == key) else {
+            continue;
+        };
+        if !wants(key) {
+            continue;
+        }
+        eprintln!("== {item}. {title}");
+        let started = Instant::now();
+        let result = match (key, services.as_ref()) {
+            ("hash", _) => hash::run(&ctx).await,
+            ("weight", _) => weight::run(&ctx).await,
+            ("download", Some(s)) => download::run(&ctx, s).await,
+            ("relay", Some(s)) => wrk::run(&ctx, s).await,
+            ("export", Some(s)) => export::run(&ctx, s).await,
+            _ => Err(Error::Failed("no registry and relay".into())),
+        };
+        let outcome = result.unwrap_or_else(|e| {
+            eprintln!("   {title} failed: {e}");
+            Outcome {
+                rows: vec![Row::new(item, &format!("{title}: failed"), "")
+                    .goal(report::Goal::AtMost(0.0))
+                    .note(format!("not measured: {e}"))],
+                details: Vec::new(),
+            }
+        });
+        eprintln!("   took {:.0} s", started.elapsed().as_secs_f64());
+        outcomes.push((item, outcome, started.elapsed()));
+    }
+    drop(services);
+    outcomes.sort_by_key(|(item, _, _)| *item);
+    write_report(&ctx, &outcomes, began.elapsed())
+}
+
+fn write_report(ctx: &Ctx, outcomes: &[(u8, Outcome, Duration)], took: Duration) -> Result<()> {
+    let rows: Vec<Row> = outcomes
+        .iter()
+        .flat_map(|(_, o, _)| o.rows.iter().cloned())
+        .collect();
+    let table = report::markdown(&rows);
+    let mut md = format!(
+        "Measured by `cargo xtask bench` ({} runs per measurement{}; the whole bench took {:.1} min). \
+         Cells: median (min–max). MB = 10^6 bytes, MiB = 2^20 bytes, KB = 1000 bytes. \
+         Ratio = wharf / anchor.\n\n{table}",
+        ctx.runs,
+        if ctx.quick { ", --quick sizes" } else { "" },
+        took.as_secs_f64() / 60.0
+    );
+    md.push_str("\n### Details\n\n");
+    for (item, outcome, spent) in outcomes {
+        md.push_str(&format!(
+            "- item {item} took {:.0} s\n",
+            spent.as_secs_f64()
+        ));
+        for line in &outcome.details {
+            md.push_str(&format!("- item {item}: {line}\n"));
+        }
+    }
+    let json = serde_json::to_string_pretty(&report::json(&rows))
+        .map_err(|e| Error::Failed(format!("report JSON: {e}")))?;
+    let md_path = ctx.out.join("report.md");
+    let json_path = ctx.out.join("report.json");
+    std::fs::write(&md_path, &md).map_err(Error::io(format!("{}", md_path.display())))?;
+    std::fs::write(&json_path, json + "\n")
+        .map_err(Error::io(format!("{}", json_path.display())))?;
+    println!("{md}");
+    println!("written: {} and {}", md_path.display(), json_path.display());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_args;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn arguments() {
+        let all = parse_args(&[]).expect("defaults");
+        assert_eq!((all.runs, all.only.len(), all.quick), (5, 5, false));
+        let some =
+            parse_args(&args(&["--runs", "7", "--only", "hash,relay", "--quick"])).expect("valid");
+        assert_eq!(
+            (some.runs, some.only, some.quick),
+            (7, args(&["hash", "relay"]), true)
+        );
+        for bad in [
+            &["--runs", "0"][..],
+            &["--runs"],
+            &["--runs", "x"],
+            &["--only", "hash,nope"],
+            &["--fast"],
+        ] {
+            assert!(parse_args(&args(bad)).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! `wharf-relay` as a subprocess (the release binary, as `cargo xtask run` starts it), so that its
+//! memory can be read from `/proc`.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::procs::Group;
+
+const LISTENING: &str = "wharf-relay listening on ";
+
+pub struct RelayProcess {
+    process: Group,
+    /// `http://127.0.0.1:<port>`
+    pub base: String,
+}
+
+impl RelayProcess {
+    /// Starts `binary --listen 127.0.0.1:0 --dist <dist> --allow-host <h>...` and waits for its
+    /// "listening" line. Its log goes to `log`.
+    pub async fn start(binary: &Path, dist: &Path, allow: &[String], log: &Path) -> Result<Self> {
+        let log_file =
+            std::fs::File::create(log).map_err(Error::io(format!("{}", log.display())))?;
+        let mut command = Command::new(binary);
+        command
+            .args(["--listen", "127.0.0.1:0", "--dist"])
+            .arg(dist)
+            .stdout(Stdio::piped())
+            .stderr(log_file);
+        for host in allow {
+            command.args(["--allow-host", host]);
+        }
+        let mut process = Group::spawn(command, "wharf-relay")?;
+        let stdout = process
+            .stdout()
+            .ok_or_else(|| Error::Failed("the relay's stdout is not piped".into()))?;
+        // One line, read on a blocking thread; the timeout covers a relay that never answers.
+        let line = tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            BufReader::new(stdout).read_line(&mut line).map(|_| line)
+        });
+        let line = tokio::time::timeout(Duration::from_secs(20), line)
+            .await
+            .map_err(|_| Error::Failed("wharf-relay did not say it listens within 20 s".into()))?
+            .map_err(|e| Error::Failed(format!("reading the relay's stdout: {e}")))?
+            .map_err(Error::io("reading the relay's stdout"))?;
+        let base = parse_listening(&line).ok_or_else(|| {
+            Error::Failed(format!("wharf-relay said {line:?} (see {})", log.display()))
+        })?;
+        Ok(RelayProcess { process, base })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.process.id()
+    }
+
+    /// `<base>/relay/<upstream URL>`
+    pub fn relay_url(&self, upstream: &str) -> String {
+        format!("{}/relay/{upstream}", self.base)
+    }
+
+    pub fn name(&self) -> &str {
+        self.process.name()
+    }
+}
+
+fn parse_listening(line: &str) -> Option<String> {
+    let url = line.trim().strip_prefix(LISTENING)?;
+    url.starts_with("http://")
+        .then(|| url.trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_listening;
+
+    #[test]
+    fn listening_line() {
+        let cases = [
+            (
+                "wharf-relay listening on http://127.0.0.1:4242\n",
+                Some("http://127.0.0.1:4242"),
+            ),
+            ("wharf-relay listening on ftp://x\n", None),
+            ("", None),
+            ("error: cannot listen\n", None),
+        ];
+        for (line, want) in cases {
+            assert_eq!(parse_listening(line).as_deref(), want, "{line:?}");
+        }
+    }
+}
