@@ -303,8 +303,20 @@ fn forget_saved(name: &str) {
     }
 }
 
-/// Removes staged files saved on earlier visits whose copy time is over.
+/// Staged files of downloads that failed and were not tried again for this long are removed
+/// when a page starts (until then, downloading the same digest resumes from them).
+const STALE_MS: u64 = 7 * 24 * 3600 * 1000;
+
+/// Removes staged files saved on earlier visits whose copy time is over, and stale ones.
 async fn sweep_saved() {
+    sweep_saved_files().await;
+    if let Ok(staging) = Staging::open().await {
+        // Best effort: the next page start tries again.
+        let _ = staging.sweep_stale(STALE_MS).await;
+    }
+}
+
+async fn sweep_saved_files() {
     let Some(storage) = local_storage() else {
         return;
     };

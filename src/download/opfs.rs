@@ -116,6 +116,44 @@ impl Staging {
     }
 }
 
+impl Staging {
+    /// The names of the files in the staging folder.
+    pub async fn names(&self) -> Result<Vec<String>, IoError> {
+        let keys = self.dir.keys();
+        let mut names = Vec::new();
+        loop {
+            let step = keys
+                .next()
+                .map_err(|e| js::storage("list the staging folder", &e))?;
+            let result = settle(step, "list the staging folder").await?;
+            let done = js_sys::Reflect::get(&result, &"done".into())
+                .map_err(|e| js::storage("list the staging folder", &e))?;
+            if done.is_truthy() {
+                return Ok(names);
+            }
+            let value = js_sys::Reflect::get(&result, &"value".into())
+                .map_err(|e| js::storage("list the staging folder", &e))?;
+            names.extend(value.as_string());
+        }
+    }
+
+    /// Removes staged files not modified for `max_age_ms` (downloads that failed and were
+    /// never tried again). Files in use are skipped. Returns how many were removed.
+    pub async fn sweep_stale(&self, max_age_ms: u64) -> Result<usize, IoError> {
+        let now = js::now_ms() as f64;
+        let mut removed = 0;
+        for name in self.names().await? {
+            let Ok(file) = self.file(&name).await else {
+                continue;
+            };
+            if now - file.last_modified() >= max_age_ms as f64 && self.remove(&name).await.is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
 /// Staged names are plain file names chosen by wharf (`sha256-<hex>.part`, `<id>.tar.part`).
 fn check_name(name: &str) -> Result<(), IoError> {
     let plain =

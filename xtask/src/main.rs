@@ -3,6 +3,7 @@
 //! Every install the project needs lives here, so that the README's two commands work on a fresh
 //! machine and CI runs exactly what the README says.
 
+mod bench;
 mod sh;
 mod tools;
 
@@ -14,6 +15,7 @@ commands:
   run     install what is missing, build the page, start wharf-relay serving it on http://127.0.0.1:8080
   test    install what tests need, then run fmt, clippy and every test in the workspace
   dist    build the page into dist/ (release)
+  bench   install what is missing, build, run the benchmarks (target/bench/report.md)
 ";
 
 fn main() -> ExitCode {
@@ -22,6 +24,7 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("test") => test(&args[1..]),
         Some("dist") => dist(),
+        Some("bench") => bench::bench(&args[1..]),
         _ => {
             eprint!("{USAGE}");
             return ExitCode::from(2);

@@ -198,11 +198,14 @@ fn cell(stats: Option<Stats>, missing: &str) -> String {
     }
 }
 
+/// Runs behind the medians: ours, and the anchor's when it was measured a different number of
+/// times (budgets and sizes are single values).
 fn runs(row: &Row) -> String {
-    let n = |s: Option<Stats>| s.map(|s| s.runs.to_string()).unwrap_or_else(|| "—".into());
     match (row.ours, row.anchor) {
-        (Some(o), Some(a)) if o.runs == a.runs => o.runs.to_string(),
-        _ => format!("{}/{}", n(row.ours), n(row.anchor)),
+        (None, None) => "—".to_owned(),
+        (None, Some(a)) => format!("—/{}", a.runs),
+        (Some(o), Some(a)) if a.runs > 1 && a.runs != o.runs => format!("{}/{}", o.runs, a.runs),
+        (Some(o), _) => o.runs.to_string(),
     }
 }
 

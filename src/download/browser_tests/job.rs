@@ -29,6 +29,26 @@ async fn staging_writes_reads_back_and_removes() {
         Err(IoError::Storage { .. })
     ));
     staging.remove(name).await.expect("removing twice is fine");
+
+    let mut file = staging.open_sync("test-sweep.part").await.expect("open");
+    file.write(b"old").expect("write");
+    file.close().expect("close");
+    assert!(staging
+        .names()
+        .await
+        .expect("names")
+        .contains(&"test-sweep.part".to_owned()));
+    assert_eq!(
+        staging.sweep_stale(60_000).await.expect("sweep"),
+        0,
+        "a fresh file stays"
+    );
+    assert!(staging.sweep_stale(0).await.expect("sweep") >= 1);
+    assert!(!staging
+        .names()
+        .await
+        .expect("names")
+        .contains(&"test-sweep.part".to_owned()));
     assert!(staging.open_sync("../escape").await.is_err());
 }
 
