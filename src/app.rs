@@ -345,13 +345,11 @@ fn download_blob(ctx: &Ctx, looked: &Rc<Looked>) -> Callback<Blob> {
             let ctx = ctx.clone();
             let looked = looked.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                match crate::lookup::blob_size(
-                    &ctx.registry.client,
-                    &looked.reference,
-                    &blob.digest,
-                )
-                .await
-                {
+                let size = ctx
+                    .registry
+                    .client
+                    .blob_size(&looked.reference, &blob.digest);
+                match size.await {
                     Ok(size) => start(
                         &ctx,
                         &looked,

@@ -99,28 +99,6 @@ async fn fetch_config(
     Ok(ImageConfig::from_json(&bytes).ok())
 }
 
-/// The size of a blob whose descriptor has none (schema 1 layers), from the registry's answer.
-pub async fn blob_size(
-    client: &RegistryClient,
-    reference: &Reference,
-    digest: &Digest,
-) -> Result<u64, IoError> {
-    let abort =
-        web_sys::AbortController::new().map_err(|e| crate::net::js::browser("abort", &e))?;
-    let response = client
-        .open_blob(reference, digest, 0, Some(&abort.signal()))
-        .await?;
-    let length = crate::net::js::response_headers(&response)
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    // Only the headers were wanted: stop the body.
-    abort.abort();
-    length.ok_or_else(|| IoError::Protocol {
-        message: format!("the registry did not say how large {digest} is"),
-    })
-}
-
 fn image_view(
     reference: &Reference,
     manifest: &ImageManifest,

@@ -72,5 +72,16 @@ fn test(extra: &[String]) -> Result {
     ])?;
     let mut args = vec!["test", "--workspace"];
     args.extend(extra.iter().map(String::as_str));
-    sh::cargo(&args)
+    sh::cargo(&args)?;
+    // Browser-only code (worker, OPFS staging, stream hashing) in headless Chromium.
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let wasm = [
+        "test",
+        "-p",
+        "wharf",
+        "--lib",
+        "--target",
+        "wasm32-unknown-unknown",
+    ];
+    sh::run(&cargo, &wasm, &[("CHROMEDRIVER", "/usr/bin/chromedriver")])
 }

@@ -55,7 +55,9 @@ async function implementations() {
 }
 
 onmessage = async (event) => {
-  const { dataUrl, runs, impls } = event.data;
+  const runs = Number(event.data.runs || 5);
+  const impls = (event.data.impls || "wharf,hash-wasm,webcrypto").split(",");
+  const dataUrl = "data.bin";
   try {
     const all = await implementations();
     const missing = impls.filter((name) => !all[name]);
