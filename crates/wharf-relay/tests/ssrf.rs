@@ -22,9 +22,14 @@ async fn assert_refused(relay: &InProcess, targets: &[String]) {
             .expect("relay answers");
         let status = response.status().as_u16();
         let body: serde_json::Value = response.json().await.expect("JSON refusal");
-        assert_eq!(status, 403, "{target}: {body}");
         let error = body["error"].as_str().unwrap_or_default();
-        assert!(error.ends_with("not allowed"), "{target}: {body}");
+        // Unicode spellings of a host (`127。0。0。1`) do not parse at all: the workspace pins
+        // `idna_adapter` to its ASCII-only release (smaller page), so they are refused as bad URLs.
+        let unparsable = status == 400 && error == "bad target url";
+        assert!(
+            unparsable || (status == 403 && error.ends_with("not allowed")),
+            "{target}: {status} {body}"
+        );
     }
 }
 
