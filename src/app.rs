@@ -16,13 +16,13 @@ use crate::components::raw_docs::RawDocs;
 use crate::components::reference_form::ReferenceForm;
 use crate::components::settings::Settings;
 use crate::components::tags_view::Tags;
-use crate::download::StartDownload;
+use crate::download::{ExportFormat, StartDownload, StartExport};
 use crate::hooks::use_downloads::{use_downloads, Downloads};
 use crate::hooks::use_registry::{use_registry, Registry};
 use crate::hooks::use_relay_setting::{use_relay_setting, RelaySetting};
 use crate::hooks::use_url_state::{self, use_popstate, UrlState};
 use crate::state::{Action, DownloadStatus, State, View};
-use crate::view::{Blob, BottleRow, Looked, LookedKind, Remedy};
+use crate::view::{Blob, BottleRow, ImageView, Looked, LookedKind, Remedy};
 
 /// Which side panel is open.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -275,8 +275,9 @@ fn looked_view(ctx: &Ctx, looked: &Rc<Looked>) -> Html {
                 .map(|b| b.digest.clone())
                 .filter(|d| ctx.state.is_downloading(d))
                 .collect();
-            html! { <Image image={image.clone()} {busy} exporting={false}
-            on_download={download_blob(ctx, looked)} on_export={Callback::noop()} /> }
+            let exporting = ctx.state.is_exporting(&image.manifest_digest);
+            html! { <Image image={image.clone()} {busy} {exporting}
+            on_download={download_blob(ctx, looked)} on_export={export_image(ctx, looked, image)} /> }
         }
     };
     html! {
@@ -387,6 +388,38 @@ fn start(ctx: &Ctx, looked: &Looked, digest: Digest, size: u64, file_name: Strin
         relay: ctx.relay.template.clone(),
         credentials: credentials.as_ref().map(Into::into),
     });
+}
+
+/// Saves the image as one archive (`<repo>_<tag>_<os>-<arch>.tar`), pinned by its manifest's
+/// digest; the tag, if any, names it inside the archive.
+fn export_image(ctx: &Ctx, looked: &Looked, image: &ImageView) -> Callback<ExportFormat> {
+    let ctx = ctx.clone();
+    let manifest = image.manifest_digest.clone();
+    let reference = looked.reference.with_digest(manifest.clone());
+    let stem = image.archive_stem.clone();
+    Callback::from(move |format: ExportFormat| {
+        if ctx.state.is_exporting(&manifest) {
+            return;
+        }
+        let file_name = match format {
+            ExportFormat::Combined => format!("{stem}.tar"),
+            ExportFormat::Oci => format!("{stem}.oci.tar"),
+        };
+        let id = u64::from(ctx.state.upcoming_download());
+        ctx.state.dispatch(Action::ExportStarted {
+            file_name: file_name.clone(),
+            manifest: manifest.clone(),
+        });
+        let credentials = ctx.registry.client.credentials_for(reference.registry());
+        ctx.downloads.export(StartExport {
+            id,
+            reference: reference.clone(),
+            file_name,
+            format,
+            relay: ctx.relay.template.clone(),
+            credentials: credentials.as_ref().map(Into::into),
+        });
+    })
 }
 
 fn download_list(ctx: &Ctx) -> Html {

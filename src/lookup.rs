@@ -65,9 +65,15 @@ async fn image_kind(
     let view = match &fetched.manifest {
         Manifest::Image(manifest) => {
             let config = fetch_config(client, reference, manifest, raw).await?;
-            image_view(reference, manifest, config.as_ref(), platform)
+            image_view(
+                reference,
+                manifest,
+                config.as_ref(),
+                platform,
+                &fetched.digest,
+            )
         }
-        Manifest::Schema1(schema1) => schema1_view(reference, schema1),
+        Manifest::Schema1(schema1) => schema1_view(reference, schema1, &fetched.digest),
         Manifest::Index(_) => {
             return Err(IoError::Protocol {
                 message: "an index entry is itself an index; nested indexes are not supported"
@@ -104,9 +110,11 @@ fn image_view(
     manifest: &ImageManifest,
     config: Option<&ImageConfig>,
     platform: Option<String>,
+    manifest_digest: &Digest,
 ) -> ImageView {
     let platform = platform.or_else(|| config.map(|c| c.platform().to_string()));
     ImageView {
+        manifest_digest: manifest_digest.clone(),
         archive_stem: archive_stem(reference, config.map(ImageConfig::platform)),
         platform,
         config: config.map(summary),
@@ -121,7 +129,7 @@ fn image_view(
     }
 }
 
-fn schema1_view(reference: &Reference, s: &Schema1) -> ImageView {
+fn schema1_view(reference: &Reference, s: &Schema1, manifest_digest: &Digest) -> ImageView {
     let config = s.config().ok();
     let rows = s.layers().iter().map(|l| Schema1Row {
         id: l.v1.id.clone(),
@@ -150,6 +158,7 @@ fn schema1_view(reference: &Reference, s: &Schema1) -> ImageView {
         schema1: rows.collect(),
         artifact_type: None,
         archive_stem: archive_stem(reference, Some(s.platform())),
+        manifest_digest: manifest_digest.clone(),
     }
 }
 
@@ -310,7 +319,7 @@ mod tests {
             panic!("not schema 1")
         };
         let r: Reference = "library/hitch:1.8.0-1".parse().unwrap();
-        let view = schema1_view(&r, s);
+        let view = schema1_view(&r, s, &fetched.digest);
         assert_eq!(view.schema1.len(), s.layers().len());
         assert!(view.schema1.iter().any(|row| row.empty));
         // Unique blobs only: the empty layer appears once.
@@ -320,5 +329,6 @@ mod tests {
             .filter(|b| b.digest.to_string() == wharf_oci::manifest::EMPTY_LAYER);
         assert_eq!(empties.count(), 1);
         assert_eq!(view.archive_stem, "hitch_1.8.0-1_linux-amd64");
+        assert_eq!(view.manifest_digest, fetched.digest);
     }
 }

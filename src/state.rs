@@ -57,6 +57,28 @@ pub struct Download {
     pub status: DownloadStatus,
     /// What the user pasted as the digest they expect (compared with the verified one).
     pub expected_input: String,
+    /// For a whole-image archive: what it is of and where it is. `digest` is the image
+    /// manifest's digest until the tar verified, then the tar's sha256; `size` is the tar's
+    /// size once the worker planned it (0 before).
+    pub export: Option<ExportState>,
+}
+
+/// An archive export in the downloads list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportState {
+    /// The image manifest's digest.
+    pub manifest: Digest,
+    pub layer: LayerProgress,
+}
+
+/// Which blob of an archive is being written, and how far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LayerProgress {
+    /// 1-based; 0 before the first blob.
+    pub layer: u32,
+    pub layers: u32,
+    pub bytes: u64,
+    pub size: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -119,6 +141,25 @@ pub enum Action {
         text: String,
     },
     ClearFinished,
+    /// Saving the image whose manifest is `manifest` as one archive began.
+    ExportStarted {
+        file_name: String,
+        manifest: Digest,
+    },
+    ExportProgress {
+        id: DownloadId,
+        /// Bytes of the tar written so far, of `total`.
+        bytes: u64,
+        total: u64,
+        layer: LayerProgress,
+        rate: Option<f64>,
+    },
+    /// Every blob verified: the tar's sha256 and size (saving follows).
+    ExportVerified {
+        id: DownloadId,
+        digest: Digest,
+        size: u64,
+    },
 }
 
 impl State {
@@ -217,6 +258,7 @@ impl State {
                     size,
                     status,
                     expected_input,
+                    export: None,
                 };
                 self.downloads.insert(id, download);
             }
@@ -245,6 +287,59 @@ impl State {
             Action::ClearFinished => self
                 .downloads
                 .retain(|_, d| matches!(d.status, DownloadStatus::Running { .. })),
+            other => self = self.apply_export(other),
+        }
+        self
+    }
+
+    fn apply_export(mut self, action: Action) -> Self {
+        match action {
+            Action::ExportStarted {
+                file_name,
+                manifest,
+            } => {
+                let id = self.next_download;
+                self.next_download += 1;
+                let download = Download {
+                    file_name,
+                    digest: manifest.clone(),
+                    size: 0,
+                    status: DownloadStatus::Running {
+                        bytes: 0,
+                        rate: None,
+                        note: None,
+                    },
+                    expected_input: String::new(),
+                    export: Some(ExportState {
+                        manifest,
+                        layer: LayerProgress::default(),
+                    }),
+                };
+                self.downloads.insert(id, download);
+            }
+            Action::ExportProgress {
+                id,
+                bytes,
+                total,
+                layer,
+                rate,
+            } => self.update(id, |d| {
+                if let Some(export) = &mut d.export {
+                    export.layer = layer;
+                    d.size = total;
+                    d.status = DownloadStatus::Running {
+                        bytes,
+                        rate,
+                        note: None,
+                    };
+                }
+            }),
+            Action::ExportVerified { id, digest, size } => self.update(id, |d| {
+                if d.export.is_some() {
+                    d.digest = digest;
+                    d.size = size;
+                }
+            }),
             _ => {}
         }
         self
@@ -264,9 +359,19 @@ impl State {
 
     /// Whether a download of this digest is running now (a second click does not start another).
     pub fn is_downloading(&self, digest: &Digest) -> bool {
-        self.downloads
-            .values()
-            .any(|d| &d.digest == digest && matches!(d.status, DownloadStatus::Running { .. }))
+        self.downloads.values().any(|d| {
+            d.export.is_none()
+                && &d.digest == digest
+                && matches!(d.status, DownloadStatus::Running { .. })
+        })
+    }
+
+    /// Whether an archive of the image whose manifest is `manifest` is being saved now.
+    pub fn is_exporting(&self, manifest: &Digest) -> bool {
+        self.downloads.values().any(|d| {
+            d.export.as_ref().is_some_and(|e| &e.manifest == manifest)
+                && matches!(d.status, DownloadStatus::Running { .. })
+        })
     }
 }
 

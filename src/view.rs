@@ -73,6 +73,9 @@ pub struct ImageView {
     pub artifact_type: Option<String>,
     /// Suggested file name stem for a whole-image archive.
     pub archive_stem: String,
+    /// The digest of this image's manifest (for an index entry: the entry's), which pins it
+    /// for **Save image**.
+    pub manifest_digest: Digest,
 }
 
 #[derive(Debug, Clone, PartialEq)]

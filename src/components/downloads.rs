@@ -46,7 +46,11 @@ fn item(props: &Props, id: DownloadId, d: &Download) -> Html {
         DownloadStatus::Failed { message, actual } => html! {
             <div data-state="failed">
                 <p class="bad-text" role="alert">{ message }</p>
-                <p class="hint">{ "Expected " }<span class="digest" data-expected="">{ d.digest.to_string() }</span></p>
+                if d.export.is_some() {
+                    <p class="hint">{ "Image manifest " }<span class="digest">{ d.digest.to_string() }</span></p>
+                } else {
+                    <p class="hint">{ "Expected " }<span class="digest" data-expected="">{ d.digest.to_string() }</span></p>
+                }
                 if let Some(actual) = actual {
                     <p class="hint">{ "Received " }<span class="digest bad-text" data-actual="">{ actual.to_string() }</span></p>
                 }
@@ -57,8 +61,10 @@ fn item(props: &Props, id: DownloadId, d: &Download) -> Html {
             html! { <p class="hint" data-state="cancelled">{ "Cancelled; nothing was saved." }</p> }
         }
     };
+    let export_of = d.export.as_ref().map(|e| e.manifest.to_string());
     html! {
-        <div class="download" data-download={d.digest.to_string()} data-file-name={d.file_name.clone()}>
+        <div class="download" data-download={d.digest.to_string()} data-file-name={d.file_name.clone()}
+            data-export-of={export_of}>
             <div class="row"><span class="name">{ &d.file_name }</span>
                 <span class="hint">{ human_bytes(d.size) }</span></div>
             { status }
@@ -75,7 +81,12 @@ fn running(
     note: &Option<String>,
 ) -> Html {
     let percent = if d.size == 0 {
-        100.0
+        // An archive's size is known once the worker planned it.
+        if d.export.is_some() {
+            0.0
+        } else {
+            100.0
+        }
     } else {
         bytes as f64 * 100.0 / d.size as f64
     };
@@ -101,8 +112,28 @@ fn running(
                 if let Some(note) = note { <span class="bad-text" data-note="">{ note }</span> }
                 <button class="small" {onclick}>{ "Cancel" }</button>
             </div>
+            { export_layer(d) }
         </div>
     }
+}
+
+/// For an archive: which blob is streaming (`layer 3 of 8`), and how far.
+fn export_layer(d: &Download) -> Html {
+    let Some(export) = &d.export else {
+        return html! {};
+    };
+    let l = export.layer;
+    let text = match l.layer {
+        0 => "planning the archive (manifest, config, sizes)…".to_owned(),
+        _ => format!(
+            "layer {} of {}: {} of {}",
+            l.layer,
+            l.layers,
+            human_bytes(l.bytes),
+            human_bytes(l.size)
+        ),
+    };
+    html! { <p class="hint" data-export-layer={format!("{}/{}", l.layer, l.layers)}>{ text }</p> }
 }
 
 fn saved(props: &Props, id: DownloadId, d: &Download) -> Html {
@@ -129,6 +160,9 @@ fn saved(props: &Props, id: DownloadId, d: &Download) -> Html {
         <div data-state="saved">
             <p><span class="badge ok">{ "verified" }</span>{ " sha256 " }
                 <span class="digest" data-verified={d.digest.to_string()}>{ d.digest.hex() }</span></p>
+            if d.export.is_some() {
+                <p class="hint">{ "Every blob verified while it streamed. The archive is deterministic: the same image gives this sha256 anywhere." }</p>
+            }
             <div class="row">
                 <button class="small" onclick={copy}>{ "Copy sha256sum line" }</button>
                 <label for={field.clone()}>{ "Expected digest" }</label>

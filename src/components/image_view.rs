@@ -3,6 +3,7 @@
 use yew::prelude::*;
 
 use crate::components::download_button::DownloadButton;
+use crate::download::ExportFormat;
 use crate::view::{human_bytes, Blob, ConfigSummary, ImageView, Schema1Row};
 
 #[derive(Properties, PartialEq)]
@@ -10,16 +11,15 @@ pub struct Props {
     pub image: Box<ImageView>,
     /// Digests whose download is running.
     pub busy: Vec<wharf_oci::Digest>,
+    /// An archive of this image is being saved (the Save buttons wait for it).
     pub exporting: bool,
     pub on_download: Callback<Blob>,
-    pub on_export: Callback<()>,
+    pub on_export: Callback<ExportFormat>,
 }
 
 #[function_component(Image)]
 pub fn image(props: &Props) -> Html {
     let img = &props.image;
-    let on_export = props.on_export.reform(|_| ());
-    let total: u64 = img.layers.iter().filter_map(|l| l.size).sum();
     html! {
         <>
             <section class="panel" data-view="image">
@@ -28,15 +28,49 @@ pub fn image(props: &Props) -> Html {
                 </h2>
                 if let Some(t) = &img.artifact_type { <p>{ "Artifact type " }<code>{ t }</code></p> }
                 if let Some(config) = &img.config { { summary(config) } }
-                <div class="row">
-                    <button class="primary" data-export="archive" onclick={on_export} disabled={props.exporting}>
-                        { "Save image" }
-                    </button>
-                    <span class="hint">{ format!(" {}.tar — docker load, podman load and skopeo read it ({} of layers)", img.archive_stem, human_bytes(total)) }</span>
-                </div>
+                { save_controls(props) }
             </section>
             { layers(props) }
             if !img.schema1.is_empty() { { schema1(&img.schema1) } }
+        </>
+    }
+}
+
+/// **Save image** (one tar for docker, podman and skopeo) and, for OCI and schema 2 images,
+/// **Save OCI archive** (a pure OCI layout).
+fn save_controls(props: &Props) -> Html {
+    let img = &props.image;
+    let save = props.on_export.reform(|_| ExportFormat::Combined);
+    let save_oci = props.on_export.reform(|_| ExportFormat::Oci);
+    let legacy = !img.schema1.is_empty();
+    let total: u64 = img.layers.iter().filter_map(|l| l.size).sum();
+    let size = match img.layers.iter().all(|l| l.size.is_some()) {
+        true => format!("{} of layers", human_bytes(total)),
+        false => "sizes asked when saving".to_owned(),
+    };
+    let readers = match legacy {
+        true => "the legacy Docker layout of schema 1 images: docker load reads it",
+        false => "docker load, podman load and skopeo read it",
+    };
+    let foreign = img.layers.iter().filter(|l| !l.urls.is_empty()).count();
+    html! {
+        <>
+            <div class="row">
+                <button class="primary" data-export="archive" onclick={save} disabled={props.exporting}>
+                    { "Save image" }
+                </button>
+                if !legacy {
+                    <button class="small" data-export="oci-archive" onclick={save_oci} disabled={props.exporting}>
+                        { "Save OCI archive" }
+                    </button>
+                }
+                <span class="hint">{ format!(" {}.tar — {readers} ({size}); every blob is verified", img.archive_stem) }</span>
+            </div>
+            if foreign > 0 {
+                <p class="hint" data-foreign-layers={foreign.to_string()}>{ format!(
+                    "{foreign} foreign layer(s): fetched from the registry, or else from the URL they name through the relay"
+                ) }</p>
+            }
         </>
     }
 }

@@ -10,7 +10,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::opfs::Staging;
-use super::protocol::{Command, DownloadEvent, JobId, StartDownload, WorkerMessage};
+use super::protocol::{
+    Command, DownloadEvent, JobId, StartDownload, StartExport, WorkerMessage, EXPORT_PREFIX,
+};
 use crate::net::{js, IoError};
 
 /// The worker script Trunk emits for `<link data-trunk rel="rust" data-bin="worker"
@@ -69,6 +71,17 @@ impl DownloadManager {
         let id = job.id;
         self.inner.active.borrow_mut().insert(id);
         if let Err(error) = self.send(&Command::Start(Box::new(job))) {
+            self.inner.active.borrow_mut().remove(&id);
+            (self.inner.listener)(DownloadEvent::Failed { id, error });
+        }
+    }
+
+    /// Starts saving an image as one archive; its events carry `job.id` (progress comes as
+    /// [`DownloadEvent::Exporting`]).
+    pub fn export(&self, job: StartExport) {
+        let id = job.id;
+        self.inner.active.borrow_mut().insert(id);
+        if let Err(error) = self.send(&Command::Export(Box::new(job))) {
             self.inner.active.borrow_mut().remove(&id);
             (self.inner.listener)(DownloadEvent::Failed { id, error });
         }
@@ -303,13 +316,36 @@ fn forget_saved(name: &str) {
     }
 }
 
+/// Removes export files that no saved entry waits for: an export is never resumed, so such a
+/// file is what a closed tab or a stopped worker left mid-way. A file another tab is writing
+/// right now is locked by its sync access handle, so removing it fails and it stays.
+async fn sweep_abandoned_exports() {
+    let Ok(staging) = Staging::open().await else {
+        return;
+    };
+    let Ok(names) = staging.names().await else {
+        return;
+    };
+    let waiting: Vec<String> = local_storage()
+        .map(|s| saved_entries(&s).into_iter().map(|e| e.name).collect())
+        .unwrap_or_default();
+    for name in names {
+        if name.starts_with(EXPORT_PREFIX) && !waiting.contains(&name) {
+            // Best effort: a locked or vanished file is not an error here.
+            let _ = staging.remove(&name).await;
+        }
+    }
+}
+
 /// Staged files of downloads that failed and were not tried again for this long are removed
 /// when a page starts (until then, downloading the same digest resumes from them).
 const STALE_MS: u64 = 7 * 24 * 3600 * 1000;
 
-/// Removes staged files saved on earlier visits whose copy time is over, and stale ones.
+/// Removes staged files saved on earlier visits whose copy time is over, abandoned exports,
+/// and stale ones.
 async fn sweep_saved() {
     sweep_saved_files().await;
+    sweep_abandoned_exports().await;
     if let Ok(staging) = Staging::open().await {
         // Best effort: the next page start tries again.
         let _ = staging.sweep_stale(STALE_MS).await;

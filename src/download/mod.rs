@@ -5,9 +5,11 @@
 //!   ([`retry`]) and resume checks ([`range`]); reusable for archives (several blobs, one sink).
 //! - [`opfs`]: the staging folder in the Origin Private File System (sync access handles).
 //! - [`job`]: one blob job (stage by digest, resume after a closed tab, clean up).
+//! - [`export`]: one image saved as one archive (tar headers and several blobs, one file).
 //! - [`worker`]: the worker's main loop; [`manager`]: the page side, and saving.
 
 pub mod engine;
+pub mod export;
 pub mod job;
 pub mod manager;
 pub mod opfs;
@@ -20,7 +22,8 @@ pub use engine::{fetch_blob, BlobSource, CancelToken, Engine, Observer};
 pub use manager::{remove_staged, save_verified, DownloadManager, WORKER_SCRIPT};
 pub use opfs::{Sink, Staging, SyncFile, STAGING_DIR};
 pub use protocol::{
-    staged_name, Command, DownloadEvent, JobId, StartDownload, WireCredentials, WorkerMessage,
+    export_staged_name, staged_name, Command, DownloadEvent, ExportFormat, JobId, StartDownload,
+    StartExport, WireCredentials, WorkerMessage,
 };
 pub use range::{check_answer, AnswerProblem, BodyStart};
 pub use retry::{Decision, Failure, RetryPolicy};

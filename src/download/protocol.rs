@@ -19,7 +19,11 @@ pub type JobId = u64;
 #[serde(tag = "cmd", rename_all = "snake_case")]
 pub enum Command {
     Start(Box<StartDownload>),
-    Cancel { id: JobId },
+    /// Save a whole image as one archive (see [`super::export`]).
+    Export(Box<StartExport>),
+    Cancel {
+        id: JobId,
+    },
 }
 
 /// Download one blob, verify it, stage it in OPFS.
@@ -38,12 +42,61 @@ pub struct StartDownload {
     pub credentials: Option<WireCredentials>,
 }
 
+/// Which archive an export writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    /// One tar that is both an OCI image layout and a docker-archive (schema 1 images: the
+    /// legacy Docker image v1.0 layout).
+    #[default]
+    Combined,
+    /// A pure OCI image layout (not for schema 1 images).
+    Oci,
+}
+
+impl ExportFormat {
+    /// As it appears in staged file names.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportFormat::Combined => "archive",
+            ExportFormat::Oci => "oci",
+        }
+    }
+}
+
+/// Save one image (one platform) as a verified tar, staged in OPFS.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StartExport {
+    pub id: JobId,
+    /// The image manifest, pinned by its digest; a tag, if any, names the image in the archive
+    /// (`RepoTags`, `index.json`, `repositories`).
+    pub reference: Reference,
+    /// The name the file gets when it is saved.
+    pub file_name: String,
+    pub format: ExportFormat,
+    pub relay: RelayTemplate,
+    /// For the reference's registry only.
+    pub credentials: Option<WireCredentials>,
+}
+
 /// Worker -> page, about one job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum DownloadEvent {
     /// `bytes` of `total` are verified so far (staged bytes re-hashed on resume count too).
     Progress { id: JobId, bytes: u64, total: u64 },
+    /// An export: `bytes` of the `total` bytes of the tar are written (every blob byte verified
+    /// as it streamed), and blob `layer` of `layers` (1-based; the config is not counted) has
+    /// `layer_bytes` of its `layer_size` bytes. `layer` is 0 before the first blob.
+    Exporting {
+        id: JobId,
+        bytes: u64,
+        total: u64,
+        layer: u32,
+        layers: u32,
+        layer_bytes: u64,
+        layer_size: u64,
+    },
     /// Attempt `attempt` failed for `reason`; the next starts in `after_ms`.
     Retrying {
         id: JobId,
@@ -52,7 +105,8 @@ pub enum DownloadEvent {
         reason: String,
     },
     /// Size and digest matched; the bytes are in the staging folder under `staged_name`, ready
-    /// for [`save_verified`](super::save_verified).
+    /// for [`save_verified`](super::save_verified). For an export: every blob verified, and
+    /// `digest` is the sha256 of the whole tar (deterministic, so comparable between machines).
     Verified {
         id: JobId,
         digest: Digest,
@@ -71,6 +125,7 @@ impl DownloadEvent {
     pub fn id(&self) -> JobId {
         match self {
             DownloadEvent::Progress { id, .. }
+            | DownloadEvent::Exporting { id, .. }
             | DownloadEvent::Retrying { id, .. }
             | DownloadEvent::Verified { id, .. }
             | DownloadEvent::Failed { id, .. }
@@ -180,6 +235,20 @@ impl WorkerMessage {
         })
     }
 }
+
+/// The staging file name of an export: `export-<manifest hex>-<format>-<started ms>.tar`
+/// (unique per run, so that a new export never overwrites a file the browser may still be
+/// copying out of the staging folder).
+pub fn export_staged_name(manifest: &Digest, format: ExportFormat, started_ms: u64) -> String {
+    format!(
+        "{EXPORT_PREFIX}{}-{}-{started_ms}.tar",
+        manifest.hex(),
+        format.as_str()
+    )
+}
+
+/// What every export's staged file name starts with.
+pub const EXPORT_PREFIX: &str = "export-";
 
 /// The staging file name of a blob: `sha256-<hex>.part`.
 pub fn staged_name(digest: &Digest) -> String {

@@ -1,8 +1,9 @@
 //! The download worker's main loop (a dedicated worker; see `src/bin/worker.rs`).
 //!
-//! Commands arrive as JSON strings; each `Start` runs as its own task on the worker's event
-//! loop (downloads interleave between chunks); `Cancel` trips the job's [`CancelToken`]. Events go
-//! back as JSON strings. A panic is reported to the page before the worker dies.
+//! Commands arrive as JSON strings; each `Start` (one blob) or `Export` (one image as an
+//! archive) runs as its own task on the worker's event loop (jobs interleave between chunks);
+//! `Cancel` trips the job's [`CancelToken`]. Events go back as JSON strings. A panic is reported
+//! to the page before the worker dies.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -11,16 +12,28 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wharf_oci::auth::Credentials;
-use wharf_oci::Digest;
+use wharf_oci::{Digest, Reference};
 
 use super::engine::CancelToken;
+use super::export::run_export;
 use super::job::run_download;
-use super::protocol::{Command, DownloadEvent, JobId, StartDownload, WorkerMessage};
-use crate::net::{IoError, RegistryClient};
+use super::protocol::{
+    Command, DownloadEvent, ExportFormat, JobId, StartDownload, StartExport, WireCredentials,
+    WorkerMessage,
+};
+use crate::net::{IoError, RegistryClient, RelayTemplate};
 
 struct Running {
     cancel: CancelToken,
-    digest: Digest,
+    work: Work,
+}
+
+/// What a job works on: two jobs on the same thing would fight over its staged file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Work {
+    Blob(Digest),
+    /// The image manifest's digest and the archive format.
+    Export(Digest, ExportFormat),
 }
 
 #[derive(Default)]
@@ -58,6 +71,7 @@ pub fn run() {
             };
             match Command::from_json(&text) {
                 Ok(Command::Start(job)) => start(&state, *job),
+                Ok(Command::Export(job)) => start_export(&state, *job),
                 Ok(Command::Cancel { id }) => {
                     if let Some(running) = state.borrow().jobs.get(&id) {
                         running.cancel.cancel();
@@ -75,39 +89,15 @@ pub fn run() {
 
 fn start(state: &Rc<RefCell<State>>, job: StartDownload) {
     let id = job.id;
-    let refusal = {
-        let s = state.borrow();
-        if s.jobs.contains_key(&id) {
-            Some(IoError::Browser {
-                message: format!("download {id} is already running"),
-            })
-        } else if s.jobs.values().any(|r| r.digest == job.digest) {
-            Some(IoError::Busy {
-                digest: job.digest.clone(),
-            })
-        } else {
-            None
-        }
+    let work = Work::Blob(job.digest.clone());
+    let access = Access {
+        reference: &job.reference,
+        relay: &job.relay,
+        credentials: job.credentials.as_ref(),
     };
-    if let Some(error) = refusal {
-        post_event(DownloadEvent::Failed { id, error });
+    let Some((client, cancel)) = admit(state, id, work, &access) else {
         return;
-    }
-    let client = match client_for(state, &job) {
-        Ok(c) => c,
-        Err(error) => {
-            post_event(DownloadEvent::Failed { id, error });
-            return;
-        }
     };
-    let cancel = CancelToken::new();
-    state.borrow_mut().jobs.insert(
-        id,
-        Running {
-            cancel: cancel.clone(),
-            digest: job.digest.clone(),
-        },
-    );
     let state = Rc::clone(state);
     wasm_bindgen_futures::spawn_local(async move {
         let last = run_download(&job, &client, &cancel, &mut post_event).await;
@@ -116,23 +106,94 @@ fn start(state: &Rc<RefCell<State>>, job: StartDownload) {
     });
 }
 
+fn start_export(state: &Rc<RefCell<State>>, job: StartExport) {
+    let id = job.id;
+    let Some(digest) = job.reference.digest().cloned() else {
+        let error = IoError::Protocol {
+            message: format!("saving {} needs the image manifest's digest", job.reference),
+        };
+        post_event(DownloadEvent::Failed { id, error });
+        return;
+    };
+    let access = Access {
+        reference: &job.reference,
+        relay: &job.relay,
+        credentials: job.credentials.as_ref(),
+    };
+    let Some((client, cancel)) = admit(state, id, Work::Export(digest, job.format), &access) else {
+        return;
+    };
+    let state = Rc::clone(state);
+    wasm_bindgen_futures::spawn_local(async move {
+        let last = run_export(&job, &client, &cancel, &mut post_event).await;
+        state.borrow_mut().jobs.remove(&id);
+        post_event(last);
+    });
+}
+
+/// Where a job goes and as whom.
+struct Access<'a> {
+    reference: &'a Reference,
+    relay: &'a RelayTemplate,
+    credentials: Option<&'a WireCredentials>,
+}
+
+/// Registers a job, or answers `Failed` (a repeated id, the same work already running, bad
+/// credentials) and returns `None`.
+fn admit(
+    state: &Rc<RefCell<State>>,
+    id: JobId,
+    work: Work,
+    access: &Access<'_>,
+) -> Option<(Rc<RegistryClient>, CancelToken)> {
+    let refusal = {
+        let s = state.borrow();
+        if s.jobs.contains_key(&id) {
+            Some(IoError::Browser {
+                message: format!("download {id} is already running"),
+            })
+        } else if s.jobs.values().any(|r| r.work == work) {
+            let digest = match &work {
+                Work::Blob(d) | Work::Export(d, _) => d.clone(),
+            };
+            Some(IoError::Busy { digest })
+        } else {
+            None
+        }
+    };
+    let client = match refusal {
+        Some(error) => Err(error),
+        None => client_for(state, access),
+    };
+    let client = match client {
+        Ok(c) => c,
+        Err(error) => {
+            post_event(DownloadEvent::Failed { id, error });
+            return None;
+        }
+    };
+    let cancel = CancelToken::new();
+    let running = Running {
+        cancel: cancel.clone(),
+        work,
+    };
+    state.borrow_mut().jobs.insert(id, running);
+    Some((client, cancel))
+}
+
 fn client_for(
     state: &Rc<RefCell<State>>,
-    job: &StartDownload,
+    access: &Access<'_>,
 ) -> Result<Rc<RegistryClient>, IoError> {
-    let credentials = job
-        .credentials
-        .as_ref()
-        .map(Credentials::try_from)
-        .transpose()?;
-    let key = job.relay.to_string();
+    let credentials = access.credentials.map(Credentials::try_from).transpose()?;
+    let key = access.relay.to_string();
     let client = state
         .borrow_mut()
         .clients
         .entry(key)
-        .or_insert_with(|| Rc::new(RegistryClient::new(job.relay.clone())))
+        .or_insert_with(|| Rc::new(RegistryClient::new(access.relay.clone())))
         .clone();
-    let registry = job.reference.registry();
+    let registry = access.reference.registry();
     if client.credentials_for(registry) != credentials {
         client.set_credentials(registry, credentials);
     }

@@ -8,10 +8,10 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use crate::download::{
-    save_verified, DownloadEvent, DownloadManager, StartDownload, WORKER_SCRIPT,
+    save_verified, DownloadEvent, DownloadManager, StartDownload, StartExport, WORKER_SCRIPT,
 };
 use crate::net::{js, IoError};
-use crate::state::{Action, State};
+use crate::state::{Action, LayerProgress, State};
 
 /// Rate bookkeeping per download: (time of the previous event in ms, bytes then, smoothed rate).
 type Rates = Rc<RefCell<BTreeMap<u64, (u64, u64, Option<f64>)>>>;
@@ -26,6 +26,20 @@ impl Downloads {
     pub fn start(&self, job: StartDownload) {
         match &self.manager {
             Some(m) => m.start(job),
+            None => fail(
+                &self.dispatch,
+                job.id,
+                &IoError::Browser {
+                    message: "the download worker could not start".into(),
+                },
+            ),
+        }
+    }
+
+    /// Starts saving an image as one archive (see `download::export`).
+    pub fn export(&self, job: StartExport) {
+        match &self.manager {
+            Some(m) => m.export(job),
             None => fail(
                 &self.dispatch,
                 job.id,
@@ -74,6 +88,30 @@ fn on_event(dispatch: &UseReducerDispatcher<State>, rates: &Rates, event: Downlo
                 note: None,
             });
         }
+        DownloadEvent::Exporting {
+            bytes,
+            total,
+            layer,
+            layers,
+            layer_bytes,
+            layer_size,
+            ..
+        } => {
+            let rate = update_rate(rates, id, bytes);
+            let layer = LayerProgress {
+                layer,
+                layers,
+                bytes: layer_bytes,
+                size: layer_size,
+            };
+            dispatch.dispatch(Action::ExportProgress {
+                id: key,
+                bytes,
+                total,
+                layer,
+                rate,
+            });
+        }
         DownloadEvent::Retrying {
             attempt,
             after_ms,
@@ -93,11 +131,19 @@ fn on_event(dispatch: &UseReducerDispatcher<State>, rates: &Rates, event: Downlo
             });
         }
         DownloadEvent::Verified {
+            digest,
+            size,
             staged_name,
             file_name,
             ..
         } => {
             rates.borrow_mut().remove(&id);
+            // For an archive: the tar's own sha256 (ignored for a blob, whose digest is known).
+            dispatch.dispatch(Action::ExportVerified {
+                id: key,
+                digest,
+                size,
+            });
             let dispatch = dispatch.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 match save_verified(&staged_name, &file_name).await {

@@ -160,3 +160,95 @@ fn reset_returns_to_the_start_view_and_keeps_downloads() {
     assert!(s.error.is_none() && s.input_error.is_none());
     assert_eq!(s.downloads.len(), 1, "downloads stay listed");
 }
+
+#[test]
+fn an_export_tracks_layers_then_takes_the_tars_digest() {
+    let manifest = digest(7);
+    let s = started(State::default(), "blob.tar.gz", &digest(1));
+    let s = s.apply(Action::ExportStarted {
+        file_name: "app_1_linux-amd64.tar".into(),
+        manifest: manifest.clone(),
+    });
+    assert!(s.is_exporting(&manifest));
+    assert!(
+        !s.is_downloading(&manifest),
+        "an export is not a blob download"
+    );
+    assert_eq!(s.downloads[&1].size, 0, "size unknown until planned");
+    let layer = LayerProgress {
+        layer: 3,
+        layers: 8,
+        bytes: 40,
+        size: 100,
+    };
+    let s = s.apply(Action::ExportProgress {
+        id: 1,
+        bytes: 500,
+        total: 2_000,
+        layer,
+        rate: None,
+    });
+    let d = &s.downloads[&1];
+    assert_eq!(d.size, 2_000);
+    assert_eq!(d.export.as_ref().map(|e| e.layer), Some(layer));
+    assert!(matches!(
+        d.status,
+        DownloadStatus::Running { bytes: 500, .. }
+    ));
+    // A blob download ignores export progress and verified digests.
+    let s = s.apply(Action::ExportProgress {
+        id: 0,
+        bytes: 9,
+        total: 9,
+        layer,
+        rate: None,
+    });
+    let s = s.apply(Action::ExportVerified {
+        id: 0,
+        digest: digest(9),
+        size: 1,
+    });
+    assert_eq!(s.downloads[&0].digest, digest(1));
+    assert_eq!(s.downloads[&0].size, 10);
+
+    let tar = digest(8);
+    let s = s.apply(Action::ExportVerified {
+        id: 1,
+        digest: tar.clone(),
+        size: 2_000,
+    });
+    let s = s.apply(Action::Saved { id: 1 });
+    assert_eq!(s.downloads[&1].digest, tar);
+    assert!(!s.is_exporting(&manifest), "done");
+    let s = s.apply(Action::ExpectedDigest {
+        id: 1,
+        text: tar.hex().to_owned(),
+    });
+    assert_eq!(s.downloads[&1].expected_check(), ExpectedCheck::Matches);
+}
+
+#[test]
+fn a_failed_export_is_no_longer_running() {
+    let manifest = digest(7);
+    let s = State::default().apply(Action::ExportStarted {
+        file_name: "x.tar".into(),
+        manifest: manifest.clone(),
+    });
+    let s = s.apply(Action::DownloadFailed {
+        id: 0,
+        message: "relay refused".into(),
+        actual: None,
+    });
+    assert!(!s.is_exporting(&manifest));
+    let late = s.apply(Action::ExportProgress {
+        id: 0,
+        bytes: 1,
+        total: 2,
+        layer: LayerProgress::default(),
+        rate: None,
+    });
+    assert!(matches!(
+        late.downloads[&0].status,
+        DownloadStatus::Failed { .. }
+    ));
+}

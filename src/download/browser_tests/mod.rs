@@ -4,6 +4,7 @@
 //! (`wasm-bindgen-test-runner` is the runner; Chromium flags are in `webdriver.json`).
 
 mod engine;
+mod export;
 mod job;
 
 use std::cell::RefCell;

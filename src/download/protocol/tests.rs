@@ -186,3 +186,81 @@ fn staged_names_are_plain_file_names() {
     assert_eq!(name, format!("sha256-{}.part", digest().hex()));
     assert!(!name.contains('/') && !name.contains(':'));
 }
+
+fn export() -> StartExport {
+    StartExport {
+        id: 9,
+        reference: format!("localhost:5000/team/app:1@{}", digest())
+            .parse()
+            .expect("reference"),
+        file_name: "app_1_linux-amd64.tar".into(),
+        format: ExportFormat::Combined,
+        relay: "/relay/{url}".parse().expect("relay"),
+        credentials: None,
+    }
+}
+
+#[test]
+fn export_commands_and_events_round_trip() {
+    let commands = [
+        Command::Export(Box::new(export())),
+        Command::Export(Box::new(StartExport {
+            format: ExportFormat::Oci,
+            credentials: Some(WireCredentials::Token {
+                token: "t0k".into(),
+            }),
+            ..export()
+        })),
+    ];
+    for command in commands {
+        let json = command.to_json();
+        assert_eq!(
+            Command::from_json(&json).expect("decode"),
+            command,
+            "{json}"
+        );
+    }
+    let value: serde_json::Value =
+        serde_json::from_str(&Command::Export(Box::new(export())).to_json()).expect("json");
+    assert_eq!(value["cmd"], "export");
+    assert_eq!(value["format"], "combined");
+    assert_eq!(
+        value["reference"],
+        format!("localhost:5000/team/app:1@{}", digest())
+    );
+    let event = WorkerMessage::Event {
+        event: DownloadEvent::Exporting {
+            id: 9,
+            bytes: 3 << 30,
+            total: 5 << 30,
+            layer: 3,
+            layers: 8,
+            layer_bytes: 1 << 30,
+            layer_size: 2 << 30,
+        },
+    };
+    let json = event.to_json();
+    assert_eq!(WorkerMessage::from_json(&json).expect("decode"), event);
+    let WorkerMessage::Event { event } = event else {
+        unreachable!()
+    };
+    assert_eq!(event.id(), 9);
+    assert!(!event.is_final());
+}
+
+#[test]
+fn export_staged_names_are_plain_and_unique_per_run() {
+    let a = export_staged_name(&digest(), ExportFormat::Combined, 1_700_000_000_000);
+    let b = export_staged_name(&digest(), ExportFormat::Combined, 1_700_000_000_001);
+    let oci = export_staged_name(&digest(), ExportFormat::Oci, 1_700_000_000_000);
+    assert_eq!(
+        a,
+        format!("export-{}-archive-1700000000000.tar", digest().hex())
+    );
+    assert_ne!(a, b);
+    assert_ne!(a, oci);
+    for name in [a, b, oci] {
+        assert!(name.starts_with(EXPORT_PREFIX));
+        assert!(!name.contains('/') && !name.contains(':'));
+    }
+}
