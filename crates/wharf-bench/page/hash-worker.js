@@ -10,7 +10,7 @@ function hex(bytes) {
 }
 
 // Each entry: prepare() outside the timed region (instantiation), run(data) timed.
-async function implementations() {
+async function implementations(wanted) {
   await initWharf();
   const all = {
     wharf: async (data) => {
@@ -33,23 +33,19 @@ async function implementations() {
     }
     return hw.digest("hex");
   };
-  // Optional variants (e.g. wharf built with other settings), found next to this file.
-  for (const variant of ["wharf-o3"]) {
-    try {
-      const mod = await import(`./${variant}/wharf_bench_hashwasm.js`);
-      await mod.default();
-      all[variant] = async (data) => {
-        const h = new mod.Sha256();
-        for (let off = 0; off < data.length; off += CHUNK) {
-          h.update(data.subarray(off, off + CHUNK));
-        }
-        const out = h.finish();
-        h.free();
-        return out;
-      };
-    } catch (_) {
-      // not built: not measured
-    }
+  // Variants of wharf's hasher built with other settings (`wharf-<variant>/` next to this file).
+  for (const variant of wanted.filter((name) => name.startsWith("wharf-"))) {
+    const mod = await import(`./${variant}/wharf_bench_hashwasm.js`);
+    await mod.default();
+    all[variant] = async (data) => {
+      const h = new mod.Sha256();
+      for (let off = 0; off < data.length; off += CHUNK) {
+        h.update(data.subarray(off, off + CHUNK));
+      }
+      const out = h.finish();
+      h.free();
+      return out;
+    };
   }
   return all;
 }
@@ -59,7 +55,7 @@ onmessage = async (event) => {
   const impls = (event.data.impls || "wharf,hash-wasm,webcrypto").split(",");
   const dataUrl = "data.bin";
   try {
-    const all = await implementations();
+    const all = await implementations(impls);
     const missing = impls.filter((name) => !all[name]);
     if (missing.length > 0) throw new Error(`unknown implementations: ${missing.join(", ")}`);
     const data = new Uint8Array(await (await fetch(dataUrl)).arrayBuffer());

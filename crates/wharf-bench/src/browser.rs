@@ -30,9 +30,9 @@ const CHROMIUM_ARGS: &[&str] = &[
 
 pub struct Browser {
     pub client: Client,
-    // Field order is drop order: the processes die before their folders are removed.
+    // `Drop` kills the processes and waits for them before the folders are removed.
     driver: Group,
-    _profile: tempfile::TempDir,
+    profile: tempfile::TempDir,
     downloads: tempfile::TempDir,
 }
 
@@ -68,7 +68,7 @@ impl Browser {
         Ok(Browser {
             client,
             driver,
-            _profile: profile,
+            profile,
             downloads,
         })
     }
@@ -138,6 +138,19 @@ impl Browser {
             .map_err(Error::webdriver("clicking Look up"))
     }
 
+    /// Chromium's processes die before their profile and download folders are removed.
+    fn stop(&mut self) {
+        self.driver.kill_and_wait();
+        for dir in [self.profile.path(), self.downloads.path()] {
+            for _ in 0..3 {
+                if std::fs::remove_dir_all(dir).is_ok() || !dir.exists() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+
     /// The names in the download folder.
     pub fn download_names(&self) -> Vec<String> {
         std::fs::read_dir(self.downloads.path())
@@ -190,6 +203,12 @@ impl Browser {
             "no finished download within {timeout:?}; folder: {:?}",
             self.download_names()
         )))
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 

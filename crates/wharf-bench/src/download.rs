@@ -3,14 +3,19 @@
 //! straight from the registry and `skopeo copy docker://… dir:…`; with the peak memory growth of
 //! Chromium's renderer processes (page and worker) and of the relay.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use wharf_oci::Digest;
 
+use crate::benchpage;
 use crate::browser::{temp_dir, Browser};
 use crate::error::{Error, Result};
-use crate::procs::{quote, renderer_rss, reset_peak, status_bytes, timed_sh, PeakSampler};
+use crate::procs::{
+    cpu_summary, quote, renderer_rss, reset_peak, status_bytes, timed_sh, CpuMeter, PeakSampler,
+};
+use crate::relay::RelayProcess;
 use crate::report::{num, Goal, Row, Stats};
 use crate::seed::push_pattern_image;
 use crate::{Ctx, Outcome, Services};
@@ -25,6 +30,8 @@ struct PageRun {
     handover_secs: f64,
     renderer_growth: u64,
     relay_growth: u64,
+    /// CPU seconds per process kind (and renderer thread) during the run.
+    cpu: BTreeMap<String, f64>,
 }
 
 pub async fn run(ctx: &Ctx, services: &Services) -> Result<Outcome> {
@@ -113,7 +120,12 @@ pub async fn run(ctx: &Ctx, services: &Services) -> Result<Outcome> {
             .goal(Goal::Below(32.0))
             .note("wharf-relay subprocess: VmHWM (reset before the click) - VmRSS before"),
     ];
-    let details = vec![
+    let mut details = vec![
+        format!(
+            "page, CPU seconds per run (mean) while the wall clock ran {} s: {}",
+            Stats::of(&secs).map(|s| num(s.median)).unwrap_or_default(),
+            cpu_summary(page.iter().map(|p| &p.cpu))
+        ),
         format!(
             "page: until the browser's download began (fetch + hash + OPFS staging + verify) median {} s; \
              the rest is the hand-over of the staged file to the download folder",
@@ -126,7 +138,87 @@ pub async fn run(ctx: &Ctx, services: &Services) -> Result<Outcome> {
             mb_s(Stats::of(&skopeo_secs)).unwrap_or_default()
         ),
     ];
+    details.extend(profile(ctx, services, &blob_url, &layer.digest, size).await?);
     Ok(Outcome { rows, details })
+}
+
+/// Where the page's time goes: the worker's pipeline rebuilt step by step in JS (same hasher,
+/// same BYOB reads, same OPFS sync writes) on the same blob through a relay, and the relay's
+/// single-stream speed with curl.
+async fn profile(
+    ctx: &Ctx,
+    services: &Services,
+    blob_url: &str,
+    digest: &Digest,
+    size: u64,
+) -> Result<Vec<String>> {
+    let runs = ctx.runs.min(3);
+    let page = temp_dir("wharf-bench-pipeline-")?;
+    benchpage::build(ctx, page.path())?;
+    // The same bytes as a plain file of the page's server: fetch without the relay.
+    let blob_file = services.registry.blob_file(digest);
+    let linked = page.path().join("blob.bin");
+    if std::fs::hard_link(&blob_file, &linked).is_err() {
+        std::os::unix::fs::symlink(&blob_file, &linked)
+            .map_err(Error::io(format!("linking {}", blob_file.display())))?;
+    }
+    let allow = [format!("http://{}", services.registry.host_port())];
+    let log = ctx.out.join("relay-profile.log");
+    let relay = RelayProcess::start(&ctx.relay_bin, page.path(), &allow, &log).await?;
+    let through_relay = relay.relay_url(blob_url);
+    let encoded: String = url::form_urlencoded::byte_serialize(through_relay.as_bytes()).collect();
+    let url = format!(
+        "{}/index.html?worker=pipeline-worker.js&runs={runs}&chunks=1048576,262144,4194304&static=blob.bin&url={encoded}",
+        relay.base
+    );
+    let timeout = Duration::from_secs(120 + runs as u64 * 6 * size / 30_000_000);
+    let browser = Browser::start().await?;
+    let results = benchpage::run(&browser, &url, timeout).await?;
+    drop(browser);
+
+    let mut lines = Vec::new();
+    let mut steps = Vec::new();
+    if let Some(map) = results["results"].as_object() {
+        for key in map.keys() {
+            if key.contains("hash") {
+                benchpage::check_digests(&results, key, "digests", runs, digest.hex())?;
+            }
+            let mbps = Stats::of(&benchpage::millis(&results, key))
+                .map(|s| s.map(|ms| size as f64 / 1e6 / (ms / 1000.0)));
+            if let Some(s) = mbps {
+                steps.push(format!(
+                    "{key} {} ({}–{})",
+                    num(s.median),
+                    num(s.min),
+                    num(s.max)
+                ));
+            }
+        }
+    }
+    lines.push(format!(
+        "pipeline profile, MB/s (the worker's steps rebuilt in JS in a dedicated worker, BYOB reads, \
+         {runs} runs, blob via a relay): {}",
+        steps.join("; ")
+    ));
+    let mut curl = Vec::new();
+    for (label, url) in [("direct", blob_url), ("via relay", through_relay.as_str())] {
+        let mut secs = Vec::new();
+        for _ in 0..runs {
+            let (took, _) = timed_sh(&format!("curl -sf -o /dev/null {}", quote(url))).await?;
+            secs.push(took.as_secs_f64());
+        }
+        if let Some(s) = Stats::of(&secs) {
+            curl.push(format!(
+                "{label} {} MB/s",
+                num(size as f64 / 1e6 / s.median)
+            ));
+        }
+    }
+    lines.push(format!(
+        "curl -o /dev/null (no hashing): {}",
+        curl.join(", ")
+    ));
+    Ok(lines)
 }
 
 /// Follows the renderer processes of one Chromium: re-scans `/proc` for them every second and
@@ -169,6 +261,7 @@ async fn page_run(
     reset_peak(relay.pid())?;
     let relay_before = status_bytes(relay.pid(), "VmRSS").unwrap_or_default();
     let sampler = renderer_sampler(driver);
+    let cpu = CpuMeter::start();
 
     let since = Instant::now();
     button
@@ -179,6 +272,7 @@ async fn page_run(
     let landed = browser
         .landed(since, Duration::from_secs(900), |n| n == name)
         .await;
+    let cpu = cpu.finish();
     let renderer_peak = sampler.finish();
     let relay_peak = status_bytes(relay.pid(), "VmHWM").unwrap_or_default();
     let landed = landed?;
@@ -189,6 +283,7 @@ async fn page_run(
         handover_secs: landed.first_seen.as_secs_f64(),
         renderer_growth: renderer_peak.saturating_sub(renderer_before),
         relay_growth: relay_peak.saturating_sub(relay_before),
+        cpu,
     })
 }
 

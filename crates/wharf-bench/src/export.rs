@@ -2,11 +2,12 @@
 //! control vs `skopeo copy docker://… docker-archive:…`. When the control is missing or does
 //! nothing yet, the row says so (not measured, goal not met) and skopeo is still timed.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::browser::{temp_dir, Browser};
 use crate::error::{Error, Result};
-use crate::procs::{quote, timed_sh};
+use crate::procs::{cpu_summary, quote, timed_sh, CpuMeter};
 use crate::report::{Goal, Row, Stats};
 use crate::seed::push_pattern_image;
 use crate::{Ctx, Outcome, Services};
@@ -15,9 +16,17 @@ const REPO: &str = "bench/multi";
 const LAYERS: u64 = 8;
 const SAVE: &str = "button[data-export='archive']";
 
+/// One Save image run.
+struct PageRun {
+    secs: f64,
+    /// Until the browser's download began (every blob fetched, verified and staged).
+    handover_secs: f64,
+    cpu: BTreeMap<String, f64>,
+}
+
 /// Why the page's side was not measured.
 enum Page {
-    Measured(Vec<f64>),
+    Measured(Vec<PageRun>),
     Missing(String),
 }
 
@@ -37,7 +46,7 @@ pub async fn run(ctx: &Ctx, services: &Services) -> Result<Outcome> {
     for run in 0..ctx.runs {
         if let Page::Measured(times) = &mut page {
             match page_run(services, &reference, total).await? {
-                Ok(secs) => times.push(secs),
+                Ok(run) => times.push(run),
                 Err(reason) => page = Page::Missing(reason),
             }
         }
@@ -53,11 +62,24 @@ pub async fn run(ctx: &Ctx, services: &Services) -> Result<Outcome> {
         .anchor(anchor, Stats::of(&skopeo))
         .goal(Goal::RatioAtMost(1.0));
     let (row, details) = match page {
-        Page::Measured(times) => (
-            row.ours(Stats::of(&times))
-                .note("click to finished .tar in the download folder"),
-            vec![format!("page runs (s): {times:.2?}")],
-        ),
+        Page::Measured(runs) => {
+            let secs: Vec<f64> = runs.iter().map(|r| r.secs).collect();
+            let handover: Vec<f64> = runs.iter().map(|r| r.handover_secs).collect();
+            let details = vec![
+                format!(
+                    "Save image runs (s): {secs:.2?}; the browser's download began at (s): {handover:.2?}"
+                ),
+                format!(
+                    "Save image, CPU seconds per run (mean): {}",
+                    cpu_summary(runs.iter().map(|r| &r.cpu))
+                ),
+            ];
+            (
+                row.ours(Stats::of(&secs))
+                    .note("click to finished .tar in the download folder"),
+                details,
+            )
+        }
         Page::Missing(reason) => (
             row.note(format!("not measured: {reason}")),
             vec![format!("Save image not measured: {reason}")],
@@ -69,13 +91,12 @@ pub async fn run(ctx: &Ctx, services: &Services) -> Result<Outcome> {
     })
 }
 
-/// One Save image run: `Ok(Ok(seconds))`, or `Ok(Err(reason))` when the control is missing or
-/// does nothing.
+/// One Save image run, or `Ok(Err(reason))` when the control is missing or does nothing.
 async fn page_run(
     services: &Services,
     reference: &str,
     total: u64,
-) -> Result<std::result::Result<f64, String>> {
+) -> Result<std::result::Result<PageRun, String>> {
     let browser = Browser::start().await?;
     browser
         .look_up(&format!("{}/", services.relay.base), reference)
@@ -90,6 +111,7 @@ async fn page_run(
     };
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let entries_before = browser.count("[data-download]").await;
+    let cpu = CpuMeter::start();
     let since = Instant::now();
     save.click()
         .await
@@ -111,7 +133,12 @@ async fn page_run(
     let landed = browser
         .landed(since, Duration::from_secs(900), |n| n.ends_with(".tar"))
         .await?;
-    let secs = landed.done.as_secs_f64();
+    let cpu = cpu.finish();
+    let run = PageRun {
+        secs: landed.done.as_secs_f64(),
+        handover_secs: landed.first_seen.as_secs_f64(),
+        cpu,
+    };
     let len = std::fs::metadata(&landed.path)
         .map_err(Error::io("the saved archive"))?
         .len();
@@ -127,7 +154,7 @@ async fn page_run(
     );
     timed_sh(&inspect).await?;
     std::fs::remove_file(&landed.path).map_err(Error::io("removing the saved archive"))?;
-    Ok(Ok(secs))
+    Ok(Ok(run))
 }
 
 /// Seconds for `skopeo copy docker://<reference> docker-archive:<temp>.tar`.

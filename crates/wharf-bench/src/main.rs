@@ -8,6 +8,7 @@
 //! `wharf-bench [--runs N] [--only hash,download,relay,weight,export] [--quick]`
 //! (`--quick`: small sizes and short wrk runs, to check that everything works).
 
+mod benchpage;
 mod browser;
 mod download;
 mod error;

@@ -1,7 +1,7 @@
 //! Child processes that die with their guard (their whole process group), timed commands, and
 //! memory readings from `/proc` (VmRSS, VmHWM, resetting the peak with `clear_refs`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::os::unix::process::CommandExt as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -45,8 +45,10 @@ impl Group {
     }
 }
 
-impl Drop for Group {
-    fn drop(&mut self) {
+impl Group {
+    /// Kills the whole group and waits (up to 5 s) until none of its processes is left, so that
+    /// their files can be removed without a process still writing into them.
+    pub fn kill_and_wait(&mut self) {
         // `kill -- -PGID` signals the whole group the child leads (Chromium below chromedriver).
         let group = format!("-{}", self.child.id());
         let _ = Command::new("kill")
@@ -55,7 +57,38 @@ impl Drop for Group {
             .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let started = Instant::now();
+        while group_alive(self.child.id()) && started.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        self.kill_and_wait();
+    }
+}
+
+/// Whether a live (not zombie) process is in process group `pgid`.
+fn group_alive(pgid: u32) -> bool {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    dir.flatten().any(|entry| {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            return false;
+        };
+        // `pid (comm) state ppid pgrp ...`
+        let mut fields = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace())
+            .into_iter()
+            .flatten();
+        let state = fields.next();
+        let pgrp = fields.nth(1).and_then(|p| p.parse::<u32>().ok());
+        pgrp == Some(pgid) && state != Some("Z")
+    })
 }
 
 /// Runs `sh -c script` to completion (killed if the future is dropped); returns the wall time
@@ -164,6 +197,144 @@ pub fn renderer_rss(root: u32) -> u64 {
         .sum()
 }
 
+/// CPU time (user + system, clock ticks) of every process below `root`, by kind: the registry,
+/// the relay, Chromium's processes by `--type`, and the renderer's threads by name (the page's
+/// main thread, the download worker, ...). For "where does the time go" profiles.
+pub fn cpu_by_kind(root: u32) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for pid in descendants_with(root, "") {
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        let Some(kind) = kind_of(&cmdline) else {
+            continue;
+        };
+        if kind == "chromium renderer" {
+            for (thread, ticks) in thread_ticks(pid) {
+                *out.entry(format!("renderer thread {thread}")).or_default() += ticks;
+            }
+        } else if let Some(ticks) = ticks_of(&format!("/proc/{pid}/stat")) {
+            *out.entry(kind).or_default() += ticks;
+        }
+    }
+    out
+}
+
+fn kind_of(cmdline: &str) -> Option<String> {
+    let program = cmdline.split_whitespace().next()?;
+    let name = program.rsplit('/').next()?;
+    if name.starts_with("docker-registry")
+        || name.starts_with("wharf-relay")
+        || name == "chromedriver"
+    {
+        return Some(name.to_owned());
+    }
+    if !name.starts_with("chromium") && !name.starts_with("chrome") {
+        return None;
+    }
+    let kind = cmdline
+        .split_whitespace()
+        .find_map(|a| a.strip_prefix("--type="))
+        .unwrap_or("browser");
+    let kind = match cmdline.contains("--utility-sub-type=network") {
+        true => "network service",
+        false => kind,
+    };
+    Some(format!("chromium {kind}"))
+}
+
+/// `utime + stime` of a `stat` file.
+fn ticks_of(path: &str) -> Option<u64> {
+    let stat = std::fs::read_to_string(path).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    let mut fields = rest.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(user + system)
+}
+
+/// Per-thread CPU ticks of `pid`, by thread name (numbers stripped, so pools add up).
+fn thread_ticks(pid: u32) -> Vec<(String, u64)> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for task in tasks.flatten() {
+        let path = task.path();
+        let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        let name: String = comm
+            .trim()
+            .trim_end_matches(|c: char| c.is_ascii_digit())
+            .to_owned();
+        if let Some(ticks) = ticks_of(&path.join("stat").display().to_string()) {
+            out.push((name, ticks));
+        }
+    }
+    out
+}
+
+/// CPU time spent by every process below this one between `start` and `finish`.
+pub struct CpuMeter {
+    before: BTreeMap<String, u64>,
+}
+
+impl CpuMeter {
+    pub fn start() -> CpuMeter {
+        CpuMeter {
+            before: cpu_by_kind(std::process::id()),
+        }
+    }
+
+    /// CPU seconds by kind (see [`cpu_by_kind`]).
+    pub fn finish(self) -> BTreeMap<String, f64> {
+        let per_second = ticks_per_second();
+        cpu_by_kind(std::process::id())
+            .into_iter()
+            .map(|(kind, ticks)| {
+                let spent = ticks.saturating_sub(self.before.get(&kind).copied().unwrap_or(0));
+                (kind, spent as f64 / per_second)
+            })
+            .collect()
+    }
+}
+
+/// The mean CPU seconds per run of each kind that used at least 0.1 s, busiest first.
+pub fn cpu_summary<'a>(runs: impl Iterator<Item = &'a BTreeMap<String, f64>>) -> String {
+    let mut total: BTreeMap<&str, f64> = BTreeMap::new();
+    let mut n = 0usize;
+    for run in runs {
+        n += 1;
+        for (kind, secs) in run {
+            *total.entry(kind).or_default() += secs;
+        }
+    }
+    let n = n.max(1) as f64;
+    let mut list: Vec<(&str, f64)> = total.into_iter().map(|(k, v)| (k, v / n)).collect();
+    list.sort_by(|a, b| b.1.total_cmp(&a.1));
+    list.iter()
+        .filter(|(_, secs)| *secs >= 0.1)
+        .map(|(kind, secs)| format!("{kind} {secs:.2} s"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Clock ticks per second (`getconf CLK_TCK`; 100 on Linux).
+fn ticks_per_second() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .filter(|t| *t > 0.0)
+        .unwrap_or(100.0)
+}
+
 /// Samples a value every `every` on a thread until stopped; keeps the maximum.
 pub struct PeakSampler {
     stop: Arc<AtomicBool>,
@@ -230,6 +401,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn cpu_summary_averages_and_sorts() {
+        let runs = [
+            BTreeMap::from([
+                ("a".to_owned(), 1.0),
+                ("b".to_owned(), 3.0),
+                ("c".to_owned(), 0.01),
+            ]),
+            BTreeMap::from([("a".to_owned(), 2.0), ("b".to_owned(), 1.0)]),
+        ];
+        assert_eq!(cpu_summary(runs.iter()), "b 2.00 s, a 1.50 s");
+        assert_eq!(cpu_summary(std::iter::empty()), "");
+    }
+
+    #[test]
+    fn process_kinds() {
+        let cases = [
+            ("/usr/lib/chromium/chromium --type=renderer --foo", Some("chromium renderer")),
+            (
+                "/usr/lib/chromium/chromium --type=utility --utility-sub-type=network.mojom.NetworkService",
+                Some("chromium network service"),
+            ),
+            ("/usr/lib/chromium/chromium --headless --no-sandbox", Some("chromium browser")),
+            ("/work/main/target/release/wharf-relay --listen x", Some("wharf-relay")),
+            ("/usr/bin/docker-registry serve c.yml", Some("docker-registry")),
+            ("/usr/bin/chromedriver --port=1", Some("chromedriver")),
+            ("/bin/sh -c curl", None),
+            ("", None),
+        ];
+        for (cmdline, want) in cases {
+            assert_eq!(kind_of(cmdline).as_deref(), want, "{cmdline}");
+        }
+    }
+
+    #[test]
     fn quote_survives_single_quotes() {
         assert_eq!(quote("a b"), "'a b'");
         assert_eq!(quote("it's"), r"'it'\''s'");
@@ -243,7 +448,13 @@ mod tests {
         let mut cmd = Command::new("sleep");
         cmd.arg("30");
         let child = Group::spawn(cmd, "sleep").expect("spawn");
-        let found = descendants_with(me, "sleep");
+        // Until the child has exec'd, its command line is still ours: poll briefly.
+        let started = Instant::now();
+        let mut found = descendants_with(me, "sleep");
+        while !found.contains(&child.id()) && started.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(10));
+            found = descendants_with(me, "sleep");
+        }
         assert!(found.contains(&child.id()), "{found:?}");
         let pid = child.id();
         drop(child);

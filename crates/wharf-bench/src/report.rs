@@ -78,6 +78,7 @@ impl Goal {
             Goal::RatioAtLeast(x) => format!(">= {x:?}x"),
             Goal::RatioAtMost(x) => format!("<= {x:?}x"),
             Goal::Below(x) => format!("< {x} {unit}"),
+            Goal::AtMost(x) if *x == 0.0 => "0".to_owned(),
             Goal::AtMost(x) => format!("<= {x} {unit}"),
             Goal::None => "—".to_owned(),
         }

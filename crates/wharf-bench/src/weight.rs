@@ -161,12 +161,13 @@ async fn start_times(ctx: &Ctx) -> Result<Vec<f64>> {
     Ok(times)
 }
 
-/// Puts the probe right after `<head>` (before the app's scripts).
+/// Puts the probe before the page's first script (Trunk may minify the `<head>` tag away), or
+/// right after `<head>`.
 fn inject(html: &str) -> Result<String> {
     let at = html
-        .find("<head>")
-        .map(|i| i + "<head>".len())
-        .ok_or_else(|| Error::Failed("dist/index.html has no <head>".into()))?;
+        .find("<script")
+        .or_else(|| html.find("<head>").map(|i| i + "<head>".len()))
+        .ok_or_else(|| Error::Failed("dist/index.html has neither <script nor <head>".into()))?;
     Ok(format!("{}{PROBE}{}", &html[..at], &html[at..]))
 }
 
@@ -186,11 +187,29 @@ mod tests {
     }
 
     #[test]
-    fn probe_goes_first_in_head() {
-        let html = "<!doctype html><html><head><script src=a.js></script></head></html>";
-        let out = inject(html).expect("inject");
-        assert!(out.starts_with("<!doctype html><html><head><script>(function()"));
-        assert!(out.ends_with("<script src=a.js></script></head></html>"));
+    fn probe_goes_before_the_first_script() {
+        let cases = [
+            (
+                "<html><head><script src=a.js></script></head></html>",
+                "<html><head>",
+                "<script src=a.js></script></head></html>",
+            ),
+            // Minified by Trunk: no <head> tag at all.
+            (
+                "<!doctype html><meta charset=utf-8><script type=module>x</script>",
+                "<!doctype html><meta charset=utf-8>",
+                "<script type=module>x</script>",
+            ),
+            (
+                "<html><head></head></html>",
+                "<html><head>",
+                "</head></html>",
+            ),
+        ];
+        for (html, before, after) in cases {
+            let out = inject(html).expect("inject");
+            assert_eq!(out, format!("{before}{PROBE}{after}"), "{html}");
+        }
         assert!(inject("<html></html>").is_err());
     }
 }
