@@ -21,7 +21,7 @@ use crate::hooks::use_downloads::{use_downloads, Downloads};
 use crate::hooks::use_registry::{use_registry, Registry};
 use crate::hooks::use_relay_setting::{use_relay_setting, RelaySetting};
 use crate::hooks::use_url_state::{self, use_popstate, UrlState};
-use crate::state::{Action, DownloadStatus, State, View};
+use crate::state::{Action, State, View};
 use crate::view::{Blob, BottleRow, ImageView, Looked, LookedKind, Remedy};
 
 /// Which side panel is open.
@@ -429,12 +429,6 @@ fn download_list(ctx: &Ctx) -> Html {
         let dispatch = dispatch.clone();
         Callback::from(move |(id, text)| dispatch.dispatch(Action::ExpectedDigest { id, text }))
     };
-    let running = ctx
-        .state
-        .downloads
-        .values()
-        .any(|d| matches!(d.status, DownloadStatus::Running { .. }));
-    let _ = running;
     html! {
         <DownloadList downloads={ctx.state.downloads.clone()}
             on_cancel={Callback::from(move |id: u32| downloads.cancel(u64::from(id)))}

@@ -15,7 +15,7 @@ const HASHER_WASM: &str = "target/wasm32-unknown-unknown/release/wharf_bench_has
 
 pub fn bench(extra: &[String]) -> Result {
     tools::ensure_test_tools()?;
-    ensure_apt()?;
+    tools::ensure_apt(APT)?;
     ensure_hash_wasm()?;
     tools::build_page()?;
     sh::cargo(&["build", "--release", "-p", "wharf-relay"])?;
@@ -28,22 +28,6 @@ pub fn bench(extra: &[String]) -> Result {
     let mut args = vec!["run", "--release", "-p", "wharf-bench", "--"];
     args.extend(extra.iter().map(String::as_str));
     sh::cargo(&args)
-}
-
-fn ensure_apt() -> Result {
-    let missing: Vec<&str> = APT
-        .iter()
-        .filter(|(_, bin)| !sh::has(bin))
-        .map(|(pkg, _)| *pkg)
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let env = [("DEBIAN_FRONTEND", "noninteractive")];
-    sh::run("apt-get", &["update", "-q"], &env)?;
-    let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
-    args.extend(&missing);
-    sh::run("apt-get", &args, &env)
 }
 
 fn ensure_hash_wasm() -> Result {

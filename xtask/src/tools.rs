@@ -83,7 +83,7 @@ fn ensure_wasm_opt() -> Result {
     )
 }
 
-fn ensure_apt(packages: &[(&str, &str)]) -> Result {
+pub fn ensure_apt(packages: &[(&str, &str)]) -> Result {
     let missing: Vec<&str> = packages
         .iter()
         .filter(|(_, bin)| !sh::has(bin))
