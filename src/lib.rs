@@ -1,4 +1,4 @@
-//! The wharf page: a Yew app (`main.rs`) and its download worker (`bin/worker.rs`).
+//! The wharf page: a Yew app (`main.rs`) and its download worker, which runs the same module (`main.rs`, `static/worker.js`).
 //!
 //! Only this crate touches the DOM and the browser's `fetch`; the protocol itself lives in
 //! `wharf-oci`.

@@ -15,9 +15,9 @@ use super::protocol::{
 };
 use crate::net::{js, IoError};
 
-/// The worker script Trunk emits for `<link data-trunk rel="rust" data-bin="worker"
-/// data-type="worker" data-loader-shim>`, relative to the page.
-pub const WORKER_SCRIPT: &str = "./worker_loader.js";
+/// The worker's boot script (`static/worker.js`, copied by Trunk), relative to the page. It
+/// runs the page's own Wasm module: see [`spawn`].
+pub const WORKER_SCRIPT: &str = "./worker.js";
 
 type Listener = Box<dyn Fn(DownloadEvent)>;
 type Handler = Closure<dyn FnMut(JsValue)>;
@@ -117,8 +117,13 @@ fn post(inner: &Inner, text: &str) -> Result<(), IoError> {
     }
 }
 
+/// Starts the worker as a module worker and posts it the page's own module (the JS glue's URL
+/// and the compiled `WebAssembly.Module`), so the page ships one Wasm file, not two.
 fn spawn(inner: &Rc<Inner>) -> Result<(), IoError> {
-    let worker = web_sys::Worker::new(&inner.script)
+    let boot = boot_message()?;
+    let options = web_sys::WorkerOptions::new();
+    options.set_type(web_sys::WorkerType::Module);
+    let worker = web_sys::Worker::new_with_options(&inner.script, &options)
         .map_err(|e| js::browser("starting the download worker", &e))?;
     let weak = Rc::downgrade(inner);
     let on_message = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
@@ -143,8 +148,37 @@ fn spawn(inner: &Rc<Inner>) -> Result<(), IoError> {
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     *inner.handlers.borrow_mut() = vec![on_message, on_error];
     inner.ready.set(false);
+    worker
+        .post_message(&boot)
+        .map_err(|e| js::browser("starting the download worker", &e))?;
     *inner.worker.borrow_mut() = Some(worker);
     Ok(())
+}
+
+/// `{ glue, module }` for `static/worker.js`. The glue's URL is the page's `modulepreload` link,
+/// which Trunk writes for the main Rust asset.
+fn boot_message() -> Result<JsValue, IoError> {
+    // `HtmlLinkElement::href` is the absolute URL, as `import()` in the worker needs.
+    let glue = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| {
+            d.query_selector(r#"link[rel="modulepreload"][href$=".js"]"#)
+                .ok()
+                .flatten()
+        })
+        .and_then(|link| link.dyn_into::<web_sys::HtmlLinkElement>().ok())
+        .map(|link| link.href())
+        .ok_or_else(|| IoError::Browser {
+            message: "the page has no modulepreload link to its own code, so the download \
+                      worker cannot load it"
+                .into(),
+        })?;
+    let message = js_sys::Object::new();
+    let set = |key: &str, value: &JsValue| js_sys::Reflect::set(&message, &key.into(), value);
+    set("glue", &JsValue::from_str(&glue))
+        .and_then(|_| set("module", &wasm_bindgen::module()))
+        .map_err(|e| js::browser("preparing the download worker", &e))?;
+    Ok(message.into())
 }
 
 fn on_message(inner: &Rc<Inner>, text: &str) {

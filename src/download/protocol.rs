@@ -15,8 +15,12 @@ use crate::net::{IoError, RelayTemplate};
 pub type JobId = u64;
 
 /// Page -> worker.
+///
+/// The enums here (and `IoError`) use serde's default, externally tagged form
+/// (`{"start":{...}}`): an internally tagged one (`{"cmd":"start",...}`) buffers every message
+/// before decoding it and made the page's Wasm ~60 KB larger.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "cmd", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Command {
     Start(Box<StartDownload>),
     /// Save a whole image as one archive (see [`super::export`]).
@@ -81,7 +85,7 @@ pub struct StartExport {
 
 /// Worker -> page, about one job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum DownloadEvent {
     /// `bytes` of `total` are verified so far (staged bytes re-hashed on resume count too).
     Progress { id: JobId, bytes: u64, total: u64 },
@@ -146,7 +150,7 @@ impl DownloadEvent {
 
 /// Everything the worker posts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum WorkerMessage {
     /// The worker's Wasm is initialised and listening.
     Ready,
@@ -162,7 +166,7 @@ pub enum WorkerMessage {
 /// Credentials as they cross to the worker (the secret is in the JSON, which stays in memory;
 /// `Debug` prints `***`).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum WireCredentials {
     UserPassword { username: String, password: String },
     Token { token: String },

@@ -1,4 +1,4 @@
-//! The download worker's main loop (a dedicated worker; see `src/bin/worker.rs`).
+//! The download worker's main loop (a module worker running the page's own Wasm; see `src/main.rs` and `static/worker.js`).
 //!
 //! Commands arrive as JSON strings; each `Start` (one blob) or `Export` (one image as an
 //! archive) runs as its own task on the worker's event loop (jobs interleave between chunks);

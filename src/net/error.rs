@@ -9,7 +9,7 @@ use wharf_oci::Digest;
 
 /// What a failed registry request, relay request, download or staging step means.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum IoError {
     /// The registry wants a sign-in and no credentials are set for it.
     #[error("{registry} asks for a sign-in: add a username and password or token for it")]
@@ -261,7 +261,7 @@ mod tests {
     }
 
     #[test]
-    fn serde_round_trip_is_tagged() {
+    fn serde_round_trip_is_named_by_variant() {
         let e = IoError::SizeMismatch {
             expected: 10,
             actual: 12,
@@ -269,7 +269,7 @@ mod tests {
         let json = serde_json::to_string(&e).expect("serialize");
         assert_eq!(
             json,
-            r#"{"kind":"size_mismatch","expected":10,"actual":12}"#
+            r#"{"size_mismatch":{"expected":10,"actual":12}}"#
         );
         assert_eq!(serde_json::from_str::<IoError>(&json).expect("back"), e);
     }
