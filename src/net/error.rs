@@ -267,10 +267,7 @@ mod tests {
             actual: 12,
         };
         let json = serde_json::to_string(&e).expect("serialize");
-        assert_eq!(
-            json,
-            r#"{"size_mismatch":{"expected":10,"actual":12}}"#
-        );
+        assert_eq!(json, r#"{"size_mismatch":{"expected":10,"actual":12}}"#);
         assert_eq!(serde_json::from_str::<IoError>(&json).expect("back"), e);
     }
 }

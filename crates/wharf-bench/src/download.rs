@@ -223,7 +223,7 @@ async fn profile(
 
 /// Follows the renderer processes of one Chromium: re-scans `/proc` for them every second and
 /// reads their RSS in between (cheap enough to sample every 100 ms).
-fn renderer_sampler(driver: u32) -> PeakSampler {
+pub(crate) fn renderer_sampler(driver: u32) -> PeakSampler {
     let mut pids: Vec<u32> = Vec::new();
     let mut scanned: Option<Instant> = None;
     PeakSampler::start(Duration::from_millis(100), move || {

@@ -7,6 +7,7 @@
 //!
 //! `wharf-bench [--runs N] [--only hash,download,relay,weight,export] [--quick]`
 //! (`--quick`: small sizes and short wrk runs, to check that everything works).
+//! `--only save-proto` runs the save-path prototypes (`saveproto.rs`), never part of the default.
 
 mod benchpage;
 mod browser;
@@ -17,6 +18,7 @@ mod hash;
 mod procs;
 mod relay;
 mod report;
+mod saveproto;
 mod seed;
 mod weight;
 mod wrk;
@@ -104,6 +106,9 @@ const ITEMS: [(u8, &str, &str); 5] = [
     (5, "export", "whole-image save"),
 ];
 
+/// Prototypes, only run when asked for by name (as part of item 2).
+const PROTO: &str = "save-proto";
+
 struct Args {
     runs: usize,
     only: Vec<String>,
@@ -134,7 +139,7 @@ fn parse_args(args: &[String]) -> std::result::Result<Args, String> {
                 if let Some(bad) = parsed
                     .only
                     .iter()
-                    .find(|o| !ITEMS.iter().any(|(_, key, _)| key == o))
+                    .find(|o| *o != PROTO && !ITEMS.iter().any(|(_, key, _)| key == o))
                 {
                     return Err(format!("--only: unknown item {bad:?}"));
                 }
@@ -189,7 +194,7 @@ async fn run(args: Args) -> Result<()> {
     let began = Instant::now();
     let wants = |key: &str| args.only.iter().any(|o| o == key);
     let mut services = None;
-    if ["download", "relay", "export"].iter().any(|k| wants(k)) {
+    if ["download", "relay", "export", PROTO].iter().any(|k| wants(k)) {
         services = Some(Services::start(&ctx).await?);
     }
     let mut outcomes: Vec<(u8, Outcome, Duration)> = Vec::new();
@@ -222,6 +227,18 @@ async fn run(args: Args) -> Result<()> {
         });
         eprintln!("   took {:.0} s", started.elapsed().as_secs_f64());
         outcomes.push((item, outcome, started.elapsed()));
+    }
+    if let (true, Some(s)) = (wants(PROTO), services.as_ref()) {
+        eprintln!("== 2. save-path prototypes");
+        let started = Instant::now();
+        let outcome = saveproto::run(&ctx, s).await.unwrap_or_else(|e| {
+            eprintln!("   save-path prototypes failed: {e}");
+            Outcome {
+                rows: Vec::new(),
+                details: vec![format!("save-path prototypes failed: {e}")],
+            }
+        });
+        outcomes.push((2, outcome, started.elapsed()));
     }
     drop(services);
     outcomes.sort_by_key(|(item, _, _)| *item);
