@@ -12,6 +12,14 @@ use sha2::Digest as _;
 
 use crate::error::{Error, Result};
 
+// In the browser (wasm32 with SIMD128) SHA-256 is hand-written for speed; sha2 everywhere else.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod sha256_simd;
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+use sha2::Sha256;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+use sha256_simd::Sha256;
+
 /// A digest algorithm that wharf can verify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Algorithm {
@@ -72,10 +80,7 @@ impl Digest {
 
     /// The sha256 digest of `bytes`.
     pub fn sha256_of(bytes: &[u8]) -> Self {
-        Digest {
-            algorithm: Algorithm::Sha256,
-            hex: to_hex(&sha2::Sha256::digest(bytes)),
-        }
+        Digest::of(Algorithm::Sha256, bytes)
     }
 
     /// The digest of `bytes` with `algorithm`.
@@ -178,14 +183,14 @@ impl<'de> Deserialize<'de> for Digest {
 /// An incremental hasher for one algorithm.
 #[derive(Clone)]
 pub enum Hasher {
-    Sha256(sha2::Sha256),
+    Sha256(Sha256),
     Sha512(sha2::Sha512),
 }
 
 impl Hasher {
     pub fn new(algorithm: Algorithm) -> Self {
         match algorithm {
-            Algorithm::Sha256 => Hasher::Sha256(sha2::Sha256::new()),
+            Algorithm::Sha256 => Hasher::Sha256(Sha256::new()),
             Algorithm::Sha512 => Hasher::Sha512(sha2::Sha512::new()),
         }
     }

@@ -6,6 +6,7 @@
 mod engine;
 mod export;
 mod job;
+mod sha256;
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
