@@ -194,7 +194,10 @@ async fn run(args: Args) -> Result<()> {
     let began = Instant::now();
     let wants = |key: &str| args.only.iter().any(|o| o == key);
     let mut services = None;
-    if ["download", "relay", "export", PROTO].iter().any(|k| wants(k)) {
+    if ["download", "relay", "export", PROTO]
+        .iter()
+        .any(|k| wants(k))
+    {
         services = Some(Services::start(&ctx).await?);
     }
     let mut outcomes: Vec<(u8, Outcome, Duration)> = Vec::new();
@@ -299,6 +302,7 @@ mod tests {
             (some.runs, some.only, some.quick),
             (7, args(&["hash", "relay"]), true)
         );
+        assert!(parse_args(&args(&["--only", "save-proto"])).is_ok());
         for bad in [
             &["--runs", "0"][..],
             &["--runs"],
