@@ -3,6 +3,7 @@
 //! `CHROMEDRIVER=/usr/bin/chromedriver cargo test -p wharf --target wasm32-unknown-unknown`
 //! (`wasm-bindgen-test-runner` is the runner; Chromium flags are in `webdriver.json`).
 
+mod boot;
 mod engine;
 mod export;
 mod job;
