@@ -4,6 +4,7 @@
 //! machine and CI runs exactly what the README says.
 
 mod bench;
+mod fuzz;
 mod sh;
 mod tools;
 
@@ -16,6 +17,7 @@ commands:
   test    install what tests need, then run fmt, clippy and every test in the workspace
   dist    build the page into dist/ (release)
   bench   install what is missing, build, run the benchmarks (target/bench/report.md)
+  fuzz    [--secs N] [target...]: run the fuzz targets N seconds each (default 60; target/fuzz/report.md)
 ";
 
 fn main() -> ExitCode {
@@ -25,6 +27,7 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("dist") => dist(),
         Some("bench") => bench::bench(&args[1..]),
+        Some("fuzz") => fuzz::fuzz(&args[1..]),
         _ => {
             eprint!("{USAGE}");
             return ExitCode::from(2);
@@ -62,14 +65,10 @@ fn test(extra: &[String]) -> Result {
     tools::ensure_test_tools()?;
     tools::build_page()?;
     sh::cargo(&["fmt", "--all", "--", "--check"])?;
-    sh::cargo(&[
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ])?;
+    sh::cargo(&["fmt", "--manifest-path", FUZZ_MANIFEST, "--", "--check"])?;
+    let lints = ["--all-targets", "--", "-D", "warnings"];
+    sh::cargo(&[&["clippy", "--workspace"][..], &lints].concat())?;
+    sh::cargo(&[&["clippy", "--manifest-path", FUZZ_MANIFEST][..], &lints].concat())?;
     let mut args = vec!["test", "--workspace"];
     args.extend(extra.iter().map(String::as_str));
     sh::cargo(&args)?;
@@ -83,5 +82,10 @@ fn test(extra: &[String]) -> Result {
         "--target",
         "wasm32-unknown-unknown",
     ];
-    sh::run(&cargo, &wasm, &[("CHROMEDRIVER", "/usr/bin/chromedriver")])
+    sh::run(&cargo, &wasm, &[("CHROMEDRIVER", "/usr/bin/chromedriver")])?;
+    // Every parser at a boundary, 20 s each (`cargo xtask fuzz --secs 600` for the long run).
+    fuzz::fuzz(&["--secs".into(), "20".into()])
 }
+
+/// The fuzz targets' own workspace (kept out of the main one: libFuzzer instrumentation).
+const FUZZ_MANIFEST: &str = "fuzz/Cargo.toml";

@@ -8,7 +8,7 @@ use crate::policy::{canonical_host, Hop, Policy};
 use crate::resolve::{self, ResolveError};
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use std::error::Error as StdError;
 use std::sync::Arc;
@@ -91,11 +91,19 @@ pub fn parse_target(uri: &Uri) -> Result<Url, RelayError> {
 
 /// Where a redirect response points, if it is one the relay follows.
 fn redirect_target(response: &reqwest::Response, current: &Url) -> Result<Option<Url>, RelayError> {
-    let followed = [301, 302, 303, 307, 308];
-    if !followed.contains(&response.status().as_u16()) {
-        return Ok(None);
-    }
-    let Some(location) = response.headers().get(header::LOCATION) else {
+    let location = response.headers().get(header::LOCATION);
+    redirect_location(response.status().as_u16(), location, current)
+}
+
+/// The URL an answer with `status` and `Location` sends the relay to, resolved against `current`;
+/// None when the relay does not follow it (not a redirect status, or no `Location`).
+pub fn redirect_location(
+    status: u16,
+    location: Option<&HeaderValue>,
+    current: &Url,
+) -> Result<Option<Url>, RelayError> {
+    const FOLLOWED: [u16; 5] = [301, 302, 303, 307, 308];
+    let Some(location) = location.filter(|_| FOLLOWED.contains(&status)) else {
         return Ok(None);
     };
     let bad = |reason: &str| RelayError::BadRedirect {
