@@ -300,4 +300,37 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn redirect_locations() {
+        let current = Url::parse("https://ghcr.io/v2/x/blobs/sha256:00?n=1").unwrap();
+        let value = |s: &str| HeaderValue::from_str(s).unwrap();
+        let cases: &[(u16, Option<&str>, Result<Option<&str>, ()>)] = &[
+            (
+                307,
+                Some("https://pkg-containers.githubusercontent.com/b?sig=1"),
+                Ok(Some("https://pkg-containers.githubusercontent.com/b?sig=1")),
+            ),
+            (302, Some("/v2/y"), Ok(Some("https://ghcr.io/v2/y"))),
+            (
+                308,
+                Some("//other.example/z"),
+                Ok(Some("https://other.example/z")),
+            ),
+            (200, Some("https://elsewhere.example/"), Ok(None)),
+            (304, Some("/v2/y"), Ok(None)),
+            (301, None, Ok(None)),
+            (303, Some("http://[::1"), Err(())),
+        ];
+        for (status, location, expected) in cases {
+            let location = location.map(value);
+            let got = redirect_location(*status, location.as_ref(), &current)
+                .map(|u| u.map(|u| u.to_string()))
+                .map_err(|_| ());
+            let expected = expected.map(|u| u.map(str::to_owned));
+            assert_eq!(got, expected, "{status} {location:?}");
+        }
+        let not_text = HeaderValue::from_bytes(b"/caf\xc3\xa9").unwrap();
+        assert!(redirect_location(302, Some(&not_text), &current).is_err());
+    }
 }
