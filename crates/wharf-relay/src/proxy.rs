@@ -305,7 +305,9 @@ mod tests {
     fn redirect_locations() {
         let current = Url::parse("https://ghcr.io/v2/x/blobs/sha256:00?n=1").unwrap();
         let value = |s: &str| HeaderValue::from_str(s).unwrap();
-        let cases: &[(u16, Option<&str>, Result<Option<&str>, ()>)] = &[
+        // (status, Location, where it leads: Ok(None) not followed, Err a bad Location)
+        type Case<'a> = (u16, Option<&'a str>, Result<Option<&'a str>, ()>);
+        let cases: &[Case] = &[
             (
                 307,
                 Some("https://pkg-containers.githubusercontent.com/b?sig=1"),
