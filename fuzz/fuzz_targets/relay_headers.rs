@@ -4,8 +4,20 @@
 
 use http::header::{AUTHORIZATION, COOKIE};
 use libfuzzer_sys::fuzz_target;
+use std::sync::OnceLock;
 use url::Url;
 use wharf_relay::{cors, headers, AllowOrigin};
+
+/// `--allow-origin` lists, parsed once: one origin, and that origin plus `*`.
+fn allowed() -> &'static [AllowOrigin] {
+    static ALLOWED: OnceLock<Vec<AllowOrigin>> = OnceLock::new();
+    ALLOWED.get_or_init(|| {
+        ["http://127.0.0.1:8080", "*"]
+            .iter()
+            .map(|s| s.parse().expect("a valid origin"))
+            .collect()
+    })
+}
 
 fuzz_target!(|data: &[u8]| {
     let (urls, lines) = wharf_fuzz::split_at_byte(data, 0);
@@ -17,12 +29,8 @@ fuzz_target!(|data: &[u8]| {
         "Proxy-Authorization forwarded"
     );
     let _ = headers::filter_response(&incoming);
-    let allowed: Vec<AllowOrigin> = ["http://127.0.0.1:8080", "*"]
-        .iter()
-        .filter_map(|s| s.parse().ok())
-        .collect();
-    let _ = cors::decide(&incoming, &allowed[..1]);
-    let _ = cors::decide(&incoming, &allowed);
+    let _ = cors::decide(&incoming, &allowed()[..1]);
+    let _ = cors::decide(&incoming, allowed());
     let (from, to) = wharf_fuzz::split_at_byte(urls, b' ');
     let (Some(from), Some(to)) = (wharf_fuzz::text(from), wharf_fuzz::text(to)) else {
         return;

@@ -4,9 +4,22 @@
 
 use http::{HeaderValue, Uri};
 use libfuzzer_sys::fuzz_target;
+use std::sync::OnceLock;
 use wharf_relay::policy::{Hop, Policy};
 use wharf_relay::proxy::{parse_target, redirect_location};
 use wharf_relay::AllowHost;
+
+/// Built once, not per input: two explicit entries besides the built-in registries.
+fn policy() -> &'static Policy {
+    static POLICY: OnceLock<Policy> = OnceLock::new();
+    POLICY.get_or_init(|| {
+        let explicit: Vec<AllowHost> = ["http://127.0.0.1:5000", "https://registry.example:8443"]
+            .iter()
+            .map(|s| s.parse().expect("a valid entry"))
+            .collect();
+        Policy::new(explicit)
+    })
+}
 
 fuzz_target!(|data: &[u8]| {
     let (path, location) = wharf_fuzz::split_at_byte(data, b'\n');
@@ -16,21 +29,22 @@ fuzz_target!(|data: &[u8]| {
     let Ok(url) = parse_target(&uri) else {
         return;
     };
-    let explicit: Vec<AllowHost> = ["http://127.0.0.1:5000", "https://registry.example:8443"]
-        .iter()
-        .map(|s| s.parse().expect("a valid entry"))
-        .collect();
-    let policy = Policy::new(explicit);
+    let policy = policy();
     let checked = policy.check(&url, Hop::Client);
     if checked.is_ok() {
         assert!(url.host_str().is_some(), "{url} passed without a host");
         assert!(matches!(url.scheme(), "http" | "https"), "{url} passed");
     }
-    if let Ok(location) = HeaderValue::from_bytes(location) {
-        for status in [200, 302, 307, 308] {
-            if let Ok(Some(next)) = redirect_location(status, Some(&location), &url) {
-                let _ = policy.check(&next, Hop::Redirect);
-            }
+    // Which statuses are followed is a table test beside redirect_location; one suffices here.
+    let Ok(location) = HeaderValue::from_bytes(location) else {
+        return;
+    };
+    if let Ok(Some(next)) = redirect_location(302, Some(&location), &url) {
+        if policy.check(&next, Hop::Redirect).is_ok() {
+            assert!(
+                next.host_str().is_some(),
+                "redirect to {next} passed without a host"
+            );
         }
     }
 });

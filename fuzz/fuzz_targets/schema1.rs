@@ -3,12 +3,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wharf_oci::manifest::{self, Expected};
+use wharf_oci::manifest::{self, Expected, DOCKER_V1, DOCKER_V1_SIGNED};
 
-const TYPES: &[&str] = &[
-    "application/vnd.docker.distribution.manifest.v1+prettyjws",
-    "application/vnd.docker.distribution.manifest.v1+json",
-];
+/// Selector 0 and 1: the two schema 1 types; 2: no Content-Type (the kind is sniffed).
+const TYPES: &[&str] = &[DOCKER_V1_SIGNED, DOCKER_V1];
 
 fuzz_target!(|data: &[u8]| {
     let (which, body) = wharf_fuzz::selector(data);

@@ -17,13 +17,10 @@ pub fn selector(data: &[u8]) -> (u8, &[u8]) {
 
 /// The first 8 bytes as a number (a clock reading, say) and the rest.
 pub fn number(data: &[u8]) -> (u64, &[u8]) {
-    if data.len() < 8 {
-        return (0, data);
+    match data.split_first_chunk::<8>() {
+        Some((head, rest)) => (u64::from_le_bytes(*head), rest),
+        None => (0, data),
     }
-    let (head, rest) = data.split_at(8);
-    let mut bytes = [0u8; 8];
-    bytes.copy_from_slice(head);
-    (u64::from_le_bytes(bytes), rest)
 }
 
 /// Header lines `name: value`, one per line; lines that are not a valid header are skipped, as

@@ -7,12 +7,11 @@
 //! can find is a panic (including arithmetic overflow: debug assertions are on) or a broken
 //! property a target asserts, not memory corruption.
 
+use crate::sh;
+use crate::tools;
+use crate::Result;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-use crate::sh;
-use crate::Result;
 
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
@@ -61,14 +60,15 @@ struct Outcome {
 
 pub fn fuzz(args: &[String]) -> Result {
     let (secs, targets) = parse_args(args)?;
-    ensure_cargo_fuzz()?;
+    tools::ensure_cargo_install("cargo-fuzz", "cargo-fuzz", CARGO_FUZZ_VERSION)?;
     let mut build = vec!["fuzz", "build"];
     build.extend(BUILD_FLAGS);
     sh::cargo(&build)?;
     let mut outcomes = Vec::new();
     for target in targets {
-        outcomes.push(run_target(target, secs)?);
-        eprintln!("{}", row(outcomes.last().expect("just pushed")));
+        let outcome = run_target(target, secs)?;
+        eprintln!("{}", row(&outcome));
+        outcomes.push(outcome);
     }
     report(&outcomes, secs)
 }
@@ -97,20 +97,6 @@ fn parse_args(args: &[String]) -> Result<(u64, Vec<&'static str>)> {
     Ok((secs, targets))
 }
 
-fn ensure_cargo_fuzz() -> Result {
-    let version = sh::output("cargo-fuzz", &["--version"]).unwrap_or_default();
-    if version.contains(CARGO_FUZZ_VERSION) {
-        return Ok(());
-    }
-    sh::cargo(&[
-        "install",
-        "cargo-fuzz",
-        "--version",
-        CARGO_FUZZ_VERSION,
-        "--locked",
-    ])
-}
-
 /// The corpus a run writes to: kept between runs under target/, seeded from the fixtures.
 fn corpus_dir(target: &str) -> Result<PathBuf> {
     let dir = sh::root().join("target/fuzz/corpus").join(target);
@@ -134,12 +120,8 @@ fn run_target(target: &'static str, secs: u64) -> Result<Outcome> {
     let corpus = corpus_dir(target)?;
     let seeds = sh::root().join("fuzz/seeds").join(target);
     let max_time = format!("-max_total_time={secs}");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(sh::root())
-        .env("PATH", sh::path_env())
-        .args(["fuzz", "run"])
-        .args(BUILD_FLAGS)
+    let mut cmd = sh::command(&sh::cargo_program(), &["fuzz", "run"], &[]);
+    cmd.args(BUILD_FLAGS)
         .arg(target)
         .arg(&corpus)
         .args(seeds.is_dir().then_some(&seeds))
@@ -150,8 +132,8 @@ fn run_target(target: &'static str, secs: u64) -> Result<Outcome> {
         .map_err(|e| format!("cannot start cargo fuzz: {e}"))?;
     let log = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
-        let tail: Vec<&str> = log.lines().rev().take(40).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        let lines: Vec<&str> = log.lines().collect();
+        let tail = &lines[lines.len().saturating_sub(40)..];
         return Err(format!(
             "fuzz target {target} failed ({}); the input is under {}:\n{}",
             out.status,

@@ -73,7 +73,7 @@ fn test(extra: &[String]) -> Result {
     args.extend(extra.iter().map(String::as_str));
     sh::cargo(&args)?;
     // Browser-only code (worker, OPFS staging, stream hashing) in headless Chromium.
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let cargo = sh::cargo_program();
     let wasm = [
         "test",
         "-p",

@@ -24,7 +24,8 @@ pub fn path_env() -> String {
     parts.join(":")
 }
 
-fn command(program: &str, args: &[&str], env: &[(&str, &str)]) -> Command {
+/// A command run in the workspace root with the project's PATH.
+pub fn command(program: &str, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(program);
     cmd.args(args).current_dir(root()).env("PATH", path_env());
     for (k, v) in env {
@@ -46,9 +47,13 @@ pub fn run(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result {
     }
 }
 
+/// The cargo that runs xtask (so that a pinned toolchain carries over), else `cargo`.
+pub fn cargo_program() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
 pub fn cargo(args: &[&str]) -> Result {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    run(&cargo, args, &[])
+    run(&cargo_program(), args, &[])
 }
 
 /// Runs a command and returns its stdout, or None when it cannot run or fails.

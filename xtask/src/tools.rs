@@ -40,12 +40,17 @@ fn ensure_wasm_target() -> Result {
 }
 
 fn ensure_trunk() -> Result {
-    let version = sh::output("trunk", &["--version"]).unwrap_or_default();
-    if version.contains(TRUNK_VERSION) {
+    // trunk 0.22 needs a newer rustc than this machine's 1.95; 0.21.14 is the pinned one.
+    ensure_cargo_install("trunk", "trunk", TRUNK_VERSION)
+}
+
+/// `cargo install <krate> --version <version> --locked` unless `<bin> --version` names that version.
+pub fn ensure_cargo_install(bin: &str, krate: &str, version: &str) -> Result {
+    let have = sh::output(bin, &["--version"]).unwrap_or_default();
+    if have.contains(version) {
         return Ok(());
     }
-    // trunk 0.22 needs a newer rustc than this machine's 1.95; 0.21.14 is the pinned one.
-    sh::cargo(&["install", "trunk", "--version", TRUNK_VERSION, "--locked"])
+    sh::cargo(&["install", krate, "--version", version, "--locked"])
 }
 
 /// wasm-bindgen-cli must match the `wasm-bindgen` crate in Cargo.lock exactly.
