@@ -49,10 +49,23 @@ struct RelayRefusal {
     reason: Option<String>,
     #[serde(default)]
     origin: Option<String>,
+    /// Which of the relay's own limits refused (`client`, `origin`), on its 429.
+    #[serde(default)]
+    scope: Option<String>,
 }
 
 impl RelayRefusal {
-    fn into_error(self, status: u16) -> Option<IoError> {
+    fn into_error(self, status: u16, retry_after_ms: Option<u64>) -> Option<IoError> {
+        if let (429, Some(scope)) = (status, &self.scope) {
+            // Honoured like a registry's 429 (the download waits and retries), but named as the
+            // relay's: signing in to the registry would not help.
+            return Some(IoError::RateLimited {
+                registry: format!("the relay (per-{scope} limit)"),
+                retry_after_ms,
+                limit: None,
+                remaining: None,
+            });
+        }
         if self.host.is_none() && self.reason.is_none() && self.origin.is_none() {
             return None;
         }
@@ -79,14 +92,14 @@ pub fn classify(
     headers: &HeaderMap,
     body: &[u8],
 ) -> IoError {
+    let rate = RateLimit::from_headers(headers, ctx.now_s);
+    let retry_after_ms = rate.retry_after_seconds.map(|s| s.saturating_mul(1000));
     if ctx.via_relay {
         let refusal = serde_json::from_slice::<RelayRefusal>(body).ok();
-        if let Some(e) = refusal.and_then(|r| r.into_error(status)) {
+        if let Some(e) = refusal.and_then(|r| r.into_error(status, retry_after_ms)) {
             return e;
         }
     }
-    let rate = RateLimit::from_headers(headers, ctx.now_s);
-    let retry_after_ms = rate.retry_after_seconds.map(|s| s.saturating_mul(1000));
     let errors = RegistryErrors::decode(body).unwrap_or_default();
     let too_many = errors.iter().any(|e| e.code == ErrorCode::TooManyRequests);
     if status == 429 || too_many {

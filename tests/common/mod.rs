@@ -115,7 +115,8 @@ fn serve_relay(addr: SocketAddr, config: Config) -> (tokio::runtime::Runtime, So
 }
 
 async fn axum_serve(listener: tokio::net::TcpListener, app: axum::Router) -> std::io::Result<()> {
-    axum::serve(listener, app).await
+    let service = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service).await
 }
 
 impl Drop for Relay {

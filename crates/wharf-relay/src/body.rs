@@ -1,14 +1,14 @@
 //! The streamed response body: upstream chunks are passed on as they arrive (hyper polls for the next
 //! one only after the previous one was written, which is the backpressure), with a progress-based idle
-//! timeout, a check that the upstream sent exactly `Content-Length` bytes, the concurrency permit held
-//! until the end, and one log line per transfer.
+//! timeout, a check that the upstream sent exactly `Content-Length` bytes, the concurrency permits
+//! (global and the client's, [`crate::limits::Permit`]) held until the end, and one log line per
+//! transfer.
 
 use axum::body::Body;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use std::pin::Pin;
 use std::time::{Duration, Instant};
-use tokio::sync::OwnedSemaphorePermit;
 
 /// Why a relayed body was cut off; the client sees a broken transfer, never a clean short end.
 #[derive(Debug, thiserror::Error)]
@@ -54,7 +54,8 @@ struct State {
     done: bool,
     outcome: &'static str,
     transfer: Transfer,
-    _permit: OwnedSemaphorePermit,
+    /// Dropped with the body: that gives the slots back.
+    _permit: Box<dyn Send>,
 }
 
 impl Drop for State {
@@ -68,7 +69,7 @@ pub fn relay<S>(
     upstream: S,
     expected: Option<u64>,
     idle: Duration,
-    permit: OwnedSemaphorePermit,
+    permit: impl Send + 'static,
     transfer: Transfer,
 ) -> Body
 where
@@ -82,7 +83,7 @@ where
         done: false,
         outcome: "client gone",
         transfer,
-        _permit: permit,
+        _permit: Box::new(permit),
     };
     Body::from_stream(futures_util::stream::unfold(state, next_chunk))
 }
@@ -140,7 +141,7 @@ fn outcome_of(e: &BodyError) -> &'static str {
 mod tests {
     use super::*;
     use std::sync::Arc;
-    use tokio::sync::Semaphore;
+    use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
     fn transfer() -> Transfer {
         Transfer {

@@ -2,9 +2,11 @@
 //! [`Config`] that [`crate::app`] takes.
 
 use crate::cors::AllowOrigin;
+use crate::limits::Rule;
 use crate::policy::AllowHost;
 use crate::resolve::Overrides;
 use clap::Parser;
+use http::HeaderName;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -27,7 +29,23 @@ pub struct Config {
     pub max_redirects: usize,
     /// Names resolved without DNS (tests); still subject to the address checks.
     pub resolve_overrides: Overrides,
+    /// Per client address (IPv6: per /64): in flight and request rate.
+    pub client_limit: Rule,
+    /// Per `Origin` header (a page hosted elsewhere): in flight and request rate.
+    pub origin_limit: Rule,
+    /// A header set by a trusted reverse proxy that names the client (`X-Forwarded-For`); its last
+    /// address counts instead of the peer's. None: the peer address.
+    pub client_ip_header: Option<HeaderName>,
 }
+
+/// The per-client limit when none is configured: well above what one page does (it downloads one
+/// blob at a time per file, in 32 MiB windows), and an eighth of the default global bound, so four
+/// greedy clients still leave room for a fifth.
+pub const DEFAULT_CLIENT_LIMIT: Rule = Rule {
+    max_concurrent: 8,
+    rate: 20.0,
+    burst: 100,
+};
 
 impl Default for Config {
     fn default() -> Self {
@@ -40,6 +58,9 @@ impl Default for Config {
             max_concurrent: 64,
             max_redirects: 5,
             resolve_overrides: Overrides::new(),
+            client_limit: DEFAULT_CLIENT_LIMIT,
+            origin_limit: Rule::OFF,
+            client_ip_header: None,
         }
     }
 }
@@ -81,6 +102,38 @@ pub struct Cli {
     #[arg(long, env = "WHARF_RELAY_CONNECT_TIMEOUT", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub connect_timeout_secs: u64,
+    /// Requests one client address (IPv6: one /64) may have in flight; 0: no limit.
+    #[arg(long, env = "WHARF_RELAY_CLIENT_MAX_CONCURRENT", default_value_t = DEFAULT_CLIENT_LIMIT.max_concurrent)]
+    pub client_max_concurrent: u32,
+    /// Requests per second one client address may make, sustained; 0: no limit.
+    #[arg(long, env = "WHARF_RELAY_CLIENT_RATE", default_value_t = DEFAULT_CLIENT_LIMIT.rate,
+          value_parser = parse_rate)]
+    pub client_rate: f64,
+    /// Requests one client address may make at once after a quiet time.
+    #[arg(long, env = "WHARF_RELAY_CLIENT_BURST", default_value_t = DEFAULT_CLIENT_LIMIT.burst)]
+    pub client_burst: u32,
+    /// Requests in flight per `Origin` (pages hosted elsewhere); 0: no limit.
+    #[arg(long, env = "WHARF_RELAY_ORIGIN_MAX_CONCURRENT", default_value_t = 0)]
+    pub origin_max_concurrent: u32,
+    /// Requests per second per `Origin`; 0: no limit.
+    #[arg(long, env = "WHARF_RELAY_ORIGIN_RATE", default_value_t = 0.0, value_parser = parse_rate)]
+    pub origin_rate: f64,
+    /// Burst per `Origin` (default: one second's worth of `--origin-rate`).
+    #[arg(long, env = "WHARF_RELAY_ORIGIN_BURST")]
+    pub origin_burst: Option<u32>,
+    /// Header from a trusted reverse proxy naming the client (e.g. `X-Forwarded-For`); only set it
+    /// when every request comes through that proxy, or clients can pick their own key.
+    #[arg(long, env = "WHARF_RELAY_CLIENT_IP_HEADER")]
+    pub client_ip_header: Option<HeaderName>,
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate >= 0.0 => Ok(rate),
+        _ => Err(format!(
+            "{text:?} is not a rate (requests per second, 0 or more)"
+        )),
+    }
 }
 
 /// A command line that parsed but does not make sense.
@@ -105,6 +158,19 @@ impl Cli {
             idle_timeout: Duration::from_secs(self.idle_timeout_secs),
             connect_timeout: Duration::from_secs(self.connect_timeout_secs),
             max_concurrent: usize::try_from(self.max_concurrent).unwrap_or(usize::MAX),
+            client_limit: Rule {
+                max_concurrent: self.client_max_concurrent,
+                rate: self.client_rate,
+                burst: self.client_burst,
+            },
+            origin_limit: Rule {
+                max_concurrent: self.origin_max_concurrent,
+                rate: self.origin_rate,
+                burst: self
+                    .origin_burst
+                    .unwrap_or(self.origin_rate.ceil().min(f64::from(u32::MAX)) as u32),
+            },
+            client_ip_header: self.client_ip_header,
             ..Config::default()
         })
     }
@@ -142,6 +208,8 @@ mod tests {
         );
         let config = cli.into_config(PathBuf::from("/nonexistent-dist")).unwrap();
         assert_eq!(config.max_concurrent, 3);
+        assert_eq!(config.client_limit, DEFAULT_CLIENT_LIMIT);
+        assert_eq!(config.origin_limit, Rule::OFF);
         assert_eq!(config.dist, None);
         assert_eq!(
             config.allow_origins,
@@ -150,11 +218,46 @@ mod tests {
     }
 
     #[test]
+    fn limit_flags() {
+        let cli = Cli::try_parse_from([
+            "wharf-relay",
+            "--client-max-concurrent",
+            "2",
+            "--client-rate",
+            "0.5",
+            "--client-burst",
+            "4",
+            "--origin-rate",
+            "2.5",
+            "--client-ip-header",
+            "X-Forwarded-For",
+        ])
+        .unwrap();
+        let config = cli.into_config(PathBuf::from("/nonexistent-dist")).unwrap();
+        let client = Rule {
+            max_concurrent: 2,
+            rate: 0.5,
+            burst: 4,
+        };
+        let origin = Rule {
+            max_concurrent: 0,
+            rate: 2.5,
+            burst: 3,
+        };
+        assert_eq!((config.client_limit, config.origin_limit), (client, origin));
+        assert_eq!(config.client_ip_header.unwrap(), "x-forwarded-for");
+    }
+
+    #[test]
     fn rejects_bad_values() {
         for args in [
             &["wharf-relay", "--allow-host", "ftp://x:1"][..],
             &["wharf-relay", "--allow-origin", "https://x/path"][..],
             &["wharf-relay", "--max-concurrent", "0"][..],
+            &["wharf-relay", "--client-rate", "-1"][..],
+            &["wharf-relay", "--client-rate", "inf"][..],
+            &["wharf-relay", "--origin-rate", "NaN"][..],
+            &["wharf-relay", "--client-ip-header", "bad header"][..],
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
         }

@@ -30,6 +30,12 @@ pub enum RelayError {
     NotFound,
     #[error("relay busy")]
     Busy,
+    /// A per-client or per-Origin limit; `retry_after` in whole seconds.
+    #[error("rate limited")]
+    RateLimited {
+        scope: crate::limits::Scope,
+        retry_after: u64,
+    },
     #[error("too many redirects")]
     TooManyRedirects { max: usize },
     #[error("bad redirect")]
@@ -58,6 +64,7 @@ impl RelayError {
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::TooManyRedirects { .. }
             | Self::BadRedirect { .. }
             | Self::NotResolved { .. }
@@ -87,6 +94,9 @@ impl RelayError {
             Self::OriginNotAllowed { origin } => json!({ "origin": origin }),
             Self::MethodNotAllowed { method } => json!({ "method": method }),
             Self::TooManyRedirects { max } => json!({ "max": max }),
+            Self::RateLimited { scope, retry_after } => {
+                json!({ "scope": scope.as_str(), "retry_after": retry_after })
+            }
             Self::Upstream { host, reason } => json!({ "host": host, "reason": reason }),
         };
         if let (Some(target), Value::Object(extra)) = (body.as_object_mut(), details) {
@@ -105,6 +115,9 @@ impl IntoResponse for RelayError {
         match self {
             Self::Busy => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            Self::RateLimited { retry_after, .. } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
             }
             Self::MethodNotAllowed { .. } => {
                 headers.insert(
@@ -163,5 +176,21 @@ mod tests {
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(response.headers()["retry-after"], "1");
         assert_eq!(response.headers()["content-type"], "application/json");
+    }
+
+    #[test]
+    fn rate_limited_says_who_and_when() {
+        let limited = RelayError::RateLimited {
+            scope: crate::limits::Scope::Origin,
+            retry_after: 7,
+        };
+        assert_eq!(
+            limited.body(),
+            serde_json::json!({"error": "rate limited", "scope": "origin", "retry_after": 7})
+        );
+        let response = limited.into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()["retry-after"], "7");
+        assert_eq!(response.headers()["cache-control"], "no-store");
     }
 }

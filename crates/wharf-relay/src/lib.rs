@@ -7,6 +7,7 @@ pub mod cors;
 pub mod error;
 pub mod headers;
 pub mod ipclass;
+pub mod limits;
 pub mod policy;
 pub mod proxy;
 pub mod resolve;
@@ -67,6 +68,8 @@ pub fn try_app(config: Config) -> Result<Router, reqwest::Error> {
         policy,
         client,
         limit: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
+        limiter: limits::Limiter::new(config.client_limit, config.origin_limit),
+        client_ip_header: config.client_ip_header.clone(),
         origins: config.allow_origins.clone(),
         idle: config.idle_timeout,
         connect: config.connect_timeout,

@@ -51,7 +51,9 @@ async fn main() -> ExitCode {
     println!("wharf-relay listening on http://{addr}");
     // A closed stdout must not stop the relay.
     let _ = std::io::stdout().flush();
-    match axum::serve(listener, app)
+    // Connection info gives the per-client limits their key.
+    let service = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    match axum::serve(listener, service)
         .with_graceful_shutdown(shutdown())
         .await
     {

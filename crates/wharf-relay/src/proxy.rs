@@ -4,13 +4,15 @@ use crate::body::{self, Transfer};
 use crate::cors::{self, AllowOrigin, Decision};
 use crate::error::RelayError;
 use crate::headers;
+use crate::limits::{self, Key, Limiter, Permit};
 use crate::policy::{canonical_host, Hop, Policy};
 use crate::resolve::{self, ResolveError};
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use std::error::Error as StdError;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -22,6 +24,8 @@ pub struct Relay {
     pub policy: Arc<Policy>,
     pub client: reqwest::Client,
     pub limit: Arc<Semaphore>,
+    pub limiter: Arc<Limiter>,
+    pub client_ip_header: Option<HeaderName>,
     pub origins: Vec<AllowOrigin>,
     pub idle: Duration,
     pub connect: Duration,
@@ -36,10 +40,11 @@ pub async fn handle(State(relay): State<Arc<Relay>>, request: Request) -> Respon
         tracing::info!(method = %parts.method, "origin refused");
         return RelayError::OriginNotAllowed { origin }.into_response();
     }
+    let keys = relay.limit_keys(&parts, &decision);
     let mut response = match parts.method {
         Method::OPTIONS => return preflight(&parts.headers, &decision),
         Method::GET | Method::HEAD => match relay
-            .forward(&parts.method, &parts.uri, &parts.headers)
+            .forward(&parts.method, &parts.uri, &parts.headers, keys)
             .await
         {
             Ok(response) => response,
@@ -125,11 +130,47 @@ fn describe(url: &Url) -> (String, String) {
 }
 
 impl Relay {
+    /// What the per-client limits count this request under: its client address and its `Origin`.
+    fn limit_keys(&self, parts: &axum::http::request::Parts, decision: &Decision) -> Vec<Key> {
+        // Without connection info (a router driven in-process) every request is one client.
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+        let client = limits::client_key(peer, &parts.headers, self.client_ip_header.as_ref());
+        let mut keys = vec![Key::Client(client)];
+        // The page's own origin, also when the relay answers `*` to every origin.
+        let origin = parts
+            .headers
+            .get(header::ORIGIN)
+            .and_then(|o| o.to_str().ok());
+        if let (Decision::Allowed(_), Some(origin)) = (decision, origin) {
+            keys.push(Key::Origin(origin.to_ascii_lowercase()));
+        }
+        keys
+    }
+
+    /// Takes the client's slots, then a global one; refusals never count against either.
+    fn admit(&self, keys: Vec<Key>) -> Result<Permit, RelayError> {
+        let client = self
+            .limiter
+            .admit(keys)
+            .map_err(|l| RelayError::RateLimited {
+                scope: l.scope,
+                retry_after: l.retry_after,
+            })?;
+        let global = Arc::clone(&self.limit)
+            .try_acquire_owned()
+            .map_err(|_| RelayError::Busy)?;
+        Ok(Permit::new(global, client))
+    }
+
     async fn forward(
         &self,
         method: &Method,
         uri: &Uri,
         incoming: &HeaderMap,
+        keys: Vec<Key>,
     ) -> Result<Response, RelayError> {
         let started = Instant::now();
         let mut url = parse_target(uri)?;
@@ -138,9 +179,7 @@ impl Relay {
         let mut redirects = 0;
         // Checked before taking a permit, so refusals never count against the bound.
         self.policy.check(&url, Hop::Client)?;
-        let permit = Arc::clone(&self.limit)
-            .try_acquire_owned()
-            .map_err(|_| RelayError::Busy)?;
+        let permit = self.admit(keys)?;
         loop {
             let upstream = self.send(&method, &url, &headers).await?;
             let Some(next) = redirect_target(&upstream, &url)? else {
@@ -196,7 +235,7 @@ impl Relay {
         &self,
         upstream: reqwest::Response,
         method: &Method,
-        permit: tokio::sync::OwnedSemaphorePermit,
+        permit: Permit,
         transfer: Transfer,
     ) -> Response {
         let status = upstream.status();

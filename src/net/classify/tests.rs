@@ -146,6 +146,26 @@ fn rate_limits_carry_headers() {
 }
 
 #[test]
+fn the_relays_own_limit_is_a_rate_limit_named_as_the_relays() {
+    let body = br#"{"error":"rate limited","scope":"client","retry_after":3}"#;
+    let h = headers(&[("retry-after", "3")]);
+    let got = classify(&ctx(true, false), MANIFEST, 429, &h, body);
+    assert_eq!(
+        got,
+        IoError::RateLimited {
+            registry: "the relay (per-client limit)".into(),
+            retry_after_ms: Some(3_000),
+            limit: None,
+            remaining: None,
+        }
+    );
+    assert!(got.to_string().contains("try again in"), "{got}");
+    // Without a relay in the path the same body is the registry speaking.
+    let direct = classify(&ctx(false, false), MANIFEST, 429, &h, body);
+    assert!(matches!(direct, IoError::RateLimited { ref registry, .. } if registry == "docker.io"));
+}
+
+#[test]
 fn registry_codes_and_statuses() {
     let c = ctx(true, false);
     let none = HeaderMap::new();

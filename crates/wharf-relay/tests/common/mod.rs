@@ -34,7 +34,11 @@ impl InProcess {
         let addr = listener.local_addr().expect("relay addr");
         let app = wharf_relay::app(config);
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            let _ = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await;
         });
         InProcess { addr, task }
     }
