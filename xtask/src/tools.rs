@@ -14,6 +14,8 @@ const APT: &[(&str, &str)] = &[
     ("apache2-utils", "htpasswd"),
     ("chromium", "chromium"),
     ("chromium-driver", "chromedriver"),
+    // `ip addr replace`: the relay's rebinding tests put a public-class address on `lo`.
+    ("iproute2", "ip"),
 ];
 
 pub fn ensure_page_tools() -> Result {

@@ -4,10 +4,11 @@
 use crate::cors::AllowOrigin;
 use crate::limits::Rule;
 use crate::policy::AllowHost;
-use crate::resolve::Overrides;
+use crate::resolve::{Lookup, Overrides, SystemLookup};
 use clap::Parser;
 use http::HeaderName;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Everything the relay needs besides the listen address.
@@ -17,6 +18,9 @@ pub struct Config {
     pub dist: Option<PathBuf>,
     /// Added to the built-in allowlist; these may be plain http and loopback/private.
     pub allow_hosts: Vec<AllowHost>,
+    /// Added to the built-in allowlist like `allow_hosts` (any scheme and port), but only reachable at
+    /// public addresses, like the built-in hosts.
+    pub allow_public_hosts: Vec<AllowHost>,
     /// Origins allowed besides the relay's own.
     pub allow_origins: Vec<AllowOrigin>,
     /// Longest wait for upstream response headers, and between two body chunks.
@@ -29,6 +33,9 @@ pub struct Config {
     pub max_redirects: usize,
     /// Names resolved without DNS (tests); still subject to the address checks.
     pub resolve_overrides: Overrides,
+    /// Where other names' addresses come from (the system resolver; tests give their own). Every
+    /// answer is checked, on every new connection.
+    pub lookup: Arc<dyn Lookup>,
     /// Per client address (IPv6: per /64): in flight and request rate.
     pub client_limit: Rule,
     /// Per `Origin` header (a page hosted elsewhere): in flight and request rate.
@@ -52,12 +59,14 @@ impl Default for Config {
         Self {
             dist: None,
             allow_hosts: Vec::new(),
+            allow_public_hosts: Vec::new(),
             allow_origins: Vec::new(),
             idle_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
             max_concurrent: 64,
             max_redirects: 5,
             resolve_overrides: Overrides::new(),
+            lookup: Arc::new(SystemLookup),
             client_limit: DEFAULT_CLIENT_LIMIT,
             origin_limit: Rule::OFF,
             client_ip_header: None,
@@ -83,6 +92,14 @@ pub struct Cli {
         value_delimiter = ','
     )]
     pub allow_host: Vec<AllowHost>,
+    /// Extra upstream in the same forms as `--allow-host`, reachable only at public addresses (its
+    /// name may never resolve to loopback, private or link-local addresses). Repeatable / comma-separated.
+    #[arg(
+        long = "allow-public-host",
+        env = "WHARF_RELAY_ALLOW_PUBLIC_HOST",
+        value_delimiter = ','
+    )]
+    pub allow_public_host: Vec<AllowHost>,
     /// Extra CORS origin (`https://page.example`) or `*`. Repeatable / comma-separated.
     #[arg(
         long = "allow-origin",
@@ -154,6 +171,7 @@ impl Cli {
         Ok(Config {
             dist,
             allow_hosts: self.allow_host,
+            allow_public_hosts: self.allow_public_host,
             allow_origins: self.allow_origin,
             idle_timeout: Duration::from_secs(self.idle_timeout_secs),
             connect_timeout: Duration::from_secs(self.connect_timeout_secs),
@@ -192,6 +210,8 @@ mod tests {
             "localhost:5001,registry.internal",
             "--allow-origin",
             "https://page.example",
+            "--allow-public-host",
+            "http://registry.example:8080",
             "--max-concurrent",
             "3",
         ])
@@ -208,6 +228,10 @@ mod tests {
         );
         let config = cli.into_config(PathBuf::from("/nonexistent-dist")).unwrap();
         assert_eq!(config.max_concurrent, 3);
+        assert_eq!(
+            config.allow_public_hosts,
+            ["http://registry.example:8080".parse().unwrap()]
+        );
         assert_eq!(config.client_limit, DEFAULT_CLIENT_LIMIT);
         assert_eq!(config.origin_limit, Rule::OFF);
         assert_eq!(config.dist, None);

@@ -51,8 +51,14 @@ pub fn app(config: Config) -> Router {
 
 /// Like [`app`], but reports a client that cannot be built.
 pub fn try_app(config: Config) -> Result<Router, reqwest::Error> {
-    let policy = Arc::new(policy::Policy::new(config.allow_hosts.clone()));
-    let resolver = GuardedResolver::new(Arc::clone(&policy), config.resolve_overrides.clone());
+    let policy = policy::Policy::new(config.allow_hosts.clone())
+        .with_public_hosts(config.allow_public_hosts.clone());
+    let policy = Arc::new(policy);
+    let resolver = GuardedResolver::new(
+        Arc::clone(&policy),
+        config.resolve_overrides.clone(),
+        Arc::clone(&config.lookup),
+    );
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()

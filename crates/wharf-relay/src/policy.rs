@@ -52,6 +52,9 @@ impl AllowHost {
     pub fn port(&self) -> u16 {
         self.port
     }
+    fn matches(&self, scheme: Scheme, host: &str, port: u16) -> bool {
+        self.scheme == scheme && self.host == host && self.port == port
+    }
 }
 
 impl fmt::Display for AllowHost {
@@ -180,11 +183,23 @@ pub struct Checked {
 #[derive(Clone, Debug, Default)]
 pub struct Policy {
     explicit: Vec<AllowHost>,
+    /// `--allow-public-host`: allowed like the built-in hosts, on public addresses only.
+    public: Vec<AllowHost>,
 }
 
 impl Policy {
     pub fn new(explicit: Vec<AllowHost>) -> Self {
-        Self { explicit }
+        Self {
+            explicit,
+            public: Vec::new(),
+        }
+    }
+
+    /// Adds hosts that are reachable on their scheme and port, but (unlike `--allow-host` entries) only
+    /// at public addresses: a registry on the internet that is not built in.
+    pub fn with_public_hosts(mut self, public: Vec<AllowHost>) -> Self {
+        self.public = public;
+        self
     }
 
     /// Checks a target (or redirect hop) before any connection is made.
@@ -205,12 +220,16 @@ impl Policy {
             .ok_or_else(|| RelayError::BadTarget {
                 reason: "no port".to_owned(),
             })?;
-        if self
-            .explicit
-            .iter()
-            .any(|e| e.scheme == scheme && e.host == host && e.port == port)
-        {
+        if self.explicit.iter().any(|e| e.matches(scheme, &host, port)) {
             return Ok(Checked { explicit: true });
+        }
+        if self.public.iter().any(|e| e.matches(scheme, &host, port)) {
+            return match literal_ip(url) {
+                Some(ip) if !ipclass::is_public(ip) => {
+                    Err(RelayError::AddressNotAllowed { host, address: ip })
+                }
+                _ => Ok(Checked { explicit: false }),
+            };
         }
         if !builtin_allows(&host, hop) {
             return Err(self.refusal_for_unlisted(host, scheme_text, scheme, port));
@@ -248,7 +267,9 @@ impl Policy {
         scheme: Scheme,
         port: u16,
     ) -> RelayError {
-        let same_host: Vec<&AllowHost> = self.explicit.iter().filter(|e| e.host == host).collect();
+        let same_host: Vec<&AllowHost> = (self.explicit.iter().chain(&self.public))
+            .filter(|e| e.host == host)
+            .collect();
         if same_host.iter().any(|e| e.port == port) {
             RelayError::SchemeNotAllowed {
                 scheme: scheme_text,

@@ -1,17 +1,25 @@
 //! DNS for the upstream client: resolve once, check every address, hand only checked addresses to the
 //! connector (which connects to exactly these). IP literals never reach a resolver; [`crate::policy`]
 //! checks them.
+//!
+//! Every new upstream connection asks again and checks the new answer, so a name whose answer changes
+//! (DNS rebinding: public when first asked, loopback a moment later, or on a later redirect hop) is
+//! refused the moment it points somewhere it must not. Where the answers come from is a [`Lookup`]
+//! (the system's resolver by default; tests give one whose answer flips).
 
 use crate::ipclass;
 use crate::policy::{canonical_name, Policy};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::collections::HashMap;
 use std::error::Error as StdError;
+use std::fmt;
+use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::Arc;
 
 /// A refusal or failure from the resolver, found again in the client's error chain by [`find`].
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ResolveError {
     #[error("address {address} of {host} is not allowed")]
     Refused { host: String, address: IpAddr },
@@ -23,15 +31,35 @@ pub enum ResolveError {
 /// used when the URL names none.
 pub type Overrides = HashMap<String, Vec<SocketAddr>>;
 
+/// What a [`Lookup`] answers: addresses (port 0 means the URL's port).
+pub type Answer = Pin<Box<dyn Future<Output = Result<Vec<SocketAddr>, ResolveError>> + Send>>;
+
+/// Where addresses for a name come from. Whatever it answers is checked before use.
+pub trait Lookup: Send + Sync + fmt::Debug {
+    fn lookup(&self, host: &str) -> Answer;
+}
+
+/// The system's resolver (`getaddrinfo` through tokio).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemLookup;
+
+impl Lookup for SystemLookup {
+    fn lookup(&self, host: &str) -> Answer {
+        let host = host.to_owned();
+        Box::pin(async move { lookup(&host).await })
+    }
+}
+
 /// The resolver given to reqwest.
 #[derive(Clone, Debug)]
 pub struct GuardedResolver {
     policy: Arc<Policy>,
     overrides: Arc<Overrides>,
+    lookup: Arc<dyn Lookup>,
 }
 
 impl GuardedResolver {
-    pub fn new(policy: Arc<Policy>, overrides: Overrides) -> Self {
+    pub fn new(policy: Arc<Policy>, overrides: Overrides, lookup: Arc<dyn Lookup>) -> Self {
         let overrides = overrides
             .into_iter()
             .map(|(k, v)| (canonical_name(&k), v))
@@ -39,6 +67,7 @@ impl GuardedResolver {
         Self {
             policy,
             overrides: Arc::new(overrides),
+            lookup,
         }
     }
 }
@@ -46,13 +75,16 @@ impl GuardedResolver {
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let policy = Arc::clone(&self.policy);
-        let overrides = Arc::clone(&self.overrides);
+        let host = name.as_str().to_owned();
+        let answer = match self.overrides.get(&canonical_name(&host)) {
+            Some(addrs) => {
+                let addrs = addrs.clone();
+                Box::pin(async move { Ok(addrs) })
+            }
+            None => self.lookup.lookup(&host),
+        };
         Box::pin(async move {
-            let host = name.as_str().to_owned();
-            let addrs = match overrides.get(&canonical_name(&host)) {
-                Some(addrs) => addrs.clone(),
-                None => lookup(&host).await?,
-            };
+            let addrs = answer.await?;
             check_addresses(policy.is_explicit_name(&host), &host, &addrs)?;
             let addrs: Addrs = Box::new(addrs.into_iter());
             Ok(addrs)
@@ -146,7 +178,7 @@ mod tests {
         overrides.insert("Registry-1.Docker.IO".into(), addrs(&["127.0.0.1"]));
         overrides.insert("internal.test".into(), addrs(&["10.0.0.7"]));
         overrides.insert("public.test".into(), addrs(&["93.184.216.34"]));
-        let resolver = GuardedResolver::new(policy, overrides);
+        let resolver = GuardedResolver::new(policy, overrides, Arc::new(SystemLookup));
 
         let refused = resolver
             .resolve("registry-1.docker.io.".parse().unwrap())
@@ -170,5 +202,50 @@ mod tests {
             find(err.as_ref()),
             Some(ResolveError::Refused { .. })
         ));
+    }
+
+    /// Answers from a list, one per look-up; the last one repeats.
+    #[derive(Debug)]
+    struct Flipping(std::sync::Mutex<Vec<Vec<SocketAddr>>>);
+
+    impl Lookup for Flipping {
+        fn lookup(&self, _host: &str) -> Answer {
+            let mut answers = self.0.lock().unwrap();
+            let next = match answers.len() {
+                1 => answers[0].clone(),
+                _ => answers.remove(0),
+            };
+            Box::pin(async move { Ok(next) })
+        }
+    }
+
+    #[tokio::test]
+    async fn every_look_up_is_checked_again() {
+        let answers = vec![
+            addrs(&["93.184.216.34"]),
+            addrs(&["127.0.0.1"]),
+            addrs(&["93.184.216.34", "10.0.0.1"]),
+            addrs(&["93.184.216.34"]),
+        ];
+        let lookup = Arc::new(Flipping(std::sync::Mutex::new(answers)));
+        let resolver = GuardedResolver::new(Arc::new(Policy::default()), Overrides::new(), lookup);
+        let mut outcomes = Vec::new();
+        for _ in 0..4 {
+            let got = resolver.resolve("ghcr.io".parse().unwrap()).await;
+            outcomes.push(match got {
+                Ok(addrs) => Ok(addrs.count()),
+                Err(e) => Err(find(e.as_ref()).cloned()),
+            });
+        }
+        let refused = |a: &str| {
+            Err(Some(ResolveError::Refused {
+                host: "ghcr.io".into(),
+                address: a.parse().unwrap(),
+            }))
+        };
+        assert_eq!(
+            outcomes,
+            [Ok(1), refused("127.0.0.1"), refused("10.0.0.1"), Ok(1)]
+        );
     }
 }

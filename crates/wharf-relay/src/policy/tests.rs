@@ -237,3 +237,46 @@ fn refusals_name_the_normalised_host() {
         assert_eq!(err.body()["host"], host, "{url}");
     }
 }
+
+#[test]
+fn public_hosts_are_allowed_on_public_addresses_only() {
+    let public = [
+        "http://registry.example:8080",
+        "registry.example",
+        "http://10.0.0.9:80",
+        "http://93.184.216.34:80",
+    ];
+    let p = policy(&["http://127.0.0.1:5000"])
+        .with_public_hosts(public.iter().map(|e| e.parse().unwrap()).collect());
+    let cases: &[(&str, Hop, Result<bool, &str>)] = &[
+        ("http://registry.example:8080/v2/", Hop::Client, Ok(false)),
+        ("https://registry.example/v2/", Hop::Redirect, Ok(false)),
+        (
+            "http://registry.example/v2/",
+            Hop::Client,
+            Err("port not allowed"),
+        ),
+        (
+            "http://registry.example:443/v2/",
+            Hop::Client,
+            Err("scheme not allowed"),
+        ),
+        ("http://93.184.216.34/v2/", Hop::Client, Ok(false)),
+        // A private literal stays refused even when named as a public host.
+        (
+            "http://10.0.0.9/v2/",
+            Hop::Client,
+            Err("address not allowed"),
+        ),
+        ("http://127.0.0.1:5000/v2/", Hop::Client, Ok(true)),
+    ];
+    for (url, hop, expected) in cases {
+        assert_eq!(
+            outcome(&p, url, *hop),
+            expected.map_err(str::to_owned),
+            "{url}"
+        );
+    }
+    // The resolver must check their addresses.
+    assert!(!p.is_explicit_name("registry.example"));
+}
