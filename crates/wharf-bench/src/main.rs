@@ -5,7 +5,7 @@
 //! absolute times drift on a shared machine. Writes `target/bench/report.md` and
 //! `target/bench/report.json` and prints the table.
 //!
-//! `wharf-bench [--runs N] [--only hash,download,relay,weight,export] [--quick]`
+//! `wharf-bench [--runs N] [--only hash,download,relay,weight,export,fairness] [--quick]`
 //! (`--quick`: small sizes and short wrk runs, to check that everything works).
 //! `--only save-proto` runs the save-path prototypes (`saveproto.rs`), never part of the default.
 
@@ -14,6 +14,7 @@ mod browser;
 mod download;
 mod error;
 mod export;
+mod fairness;
 mod hash;
 mod procs;
 mod relay;
@@ -93,17 +94,26 @@ impl Services {
         let registry = Registry::start(Mode::Anonymous).await?;
         let allow = [format!("http://{}", registry.host_port())];
         let log = ctx.out.join("relay.log");
-        let relay = RelayProcess::start(&ctx.relay_bin, &ctx.dist, &allow, &log).await?;
+        // Item 3 measures the relay's overhead with wrk's 32 connections from one address, which
+        // the default per-client limits would refuse; item 6 measures those limits on a relay of its own.
+        let unlimited = ["--client-max-concurrent", "0", "--client-rate", "0"];
+        let relay =
+            RelayProcess::start_with(&ctx.relay_bin, &ctx.dist, &allow, &log, &unlimited).await?;
         Ok(Services { relay, registry })
     }
 }
 
-const ITEMS: [(u8, &str, &str); 5] = [
+const ITEMS: [(u8, &str, &str); 6] = [
     (1, "hash", "in-browser SHA-256 throughput"),
     (2, "download", "download + verify + save of a large blob"),
     (3, "relay", "relay overhead (wrk)"),
     (4, "weight", "page weight and start"),
     (5, "export", "whole-image save"),
+    (
+        6,
+        "fairness",
+        "one client cannot starve another (per-client limits)",
+    ),
 ];
 
 /// Prototypes, only run when asked for by name (as part of item 2).
@@ -194,7 +204,7 @@ async fn run(args: Args) -> Result<()> {
     let began = Instant::now();
     let wants = |key: &str| args.only.iter().any(|o| o == key);
     let mut services = None;
-    if ["download", "relay", "export", PROTO]
+    if ["download", "relay", "export", "fairness", PROTO]
         .iter()
         .any(|k| wants(k))
     {
@@ -202,7 +212,7 @@ async fn run(args: Args) -> Result<()> {
     }
     let mut outcomes: Vec<(u8, Outcome, Duration)> = Vec::new();
     // Cheap items first; the slow 1 GiB items last.
-    for key in ["weight", "hash", "relay", "download", "export"] {
+    for key in ["weight", "hash", "relay", "fairness", "download", "export"] {
         let Some(&(item, _, title)) = ITEMS.iter().find(|(_, k, _)| *k == key) else {
             continue;
         };
@@ -217,6 +227,7 @@ async fn run(args: Args) -> Result<()> {
             ("download", Some(s)) => download::run(&ctx, s).await,
             ("relay", Some(s)) => wrk::run(&ctx, s).await,
             ("export", Some(s)) => export::run(&ctx, s).await,
+            ("fairness", Some(s)) => fairness::run(&ctx, s).await,
             _ => Err(Error::Failed("no registry and relay".into())),
         };
         let outcome = result.unwrap_or_else(|e| {
@@ -295,7 +306,7 @@ mod tests {
     #[test]
     fn arguments() {
         let all = parse_args(&[]).expect("defaults");
-        assert_eq!((all.runs, all.only.len(), all.quick), (5, 5, false));
+        assert_eq!((all.runs, all.only.len(), all.quick), (5, 6, false));
         let some =
             parse_args(&args(&["--runs", "7", "--only", "hash,relay", "--quick"])).expect("valid");
         assert_eq!(

@@ -18,9 +18,20 @@ pub struct RelayProcess {
 }
 
 impl RelayProcess {
-    /// Starts `binary --listen 127.0.0.1:0 --dist <dist> --allow-host <h>...` and waits for its
-    /// "listening" line. Its log goes to `log`.
+    /// Starts `binary --listen 127.0.0.1:0 --dist <dist> --allow-host <h>... <extra>...` and waits
+    /// for its "listening" line. Its log goes to `log`.
     pub async fn start(binary: &Path, dist: &Path, allow: &[String], log: &Path) -> Result<Self> {
+        Self::start_with(binary, dist, allow, log, &[]).await
+    }
+
+    /// Like [`RelayProcess::start`], with more flags.
+    pub async fn start_with(
+        binary: &Path,
+        dist: &Path,
+        allow: &[String],
+        log: &Path,
+        extra: &[&str],
+    ) -> Result<Self> {
         let log_file =
             std::fs::File::create(log).map_err(Error::io(format!("{}", log.display())))?;
         let mut command = Command::new(binary);
@@ -32,6 +43,7 @@ impl RelayProcess {
         for host in allow {
             command.args(["--allow-host", host]);
         }
+        command.args(extra);
         let mut process = Group::spawn(command, "wharf-relay")?;
         let stdout = process
             .stdout()

@@ -65,7 +65,12 @@ pub async fn handle(State(relay): State<Arc<Relay>>, request: Request) -> Respon
 
 fn refusal(method: &Method, e: RelayError) -> Response {
     // The error's fields hold hosts and addresses only, never header values or query strings.
-    tracing::info!(method = %method, status = e.status().as_u16(), error = %e, detail = %e.body(), "refused");
+    if let RelayError::RateLimited { scope, .. } = &e {
+        // A client over its limit may send thousands a second: one line each would flood the log.
+        tracing::debug!(method = %method, scope = scope.as_str(), "rate limited");
+    } else {
+        tracing::info!(method = %method, status = e.status().as_u16(), error = %e, detail = %e.body(), "refused");
+    }
     e.into_response()
 }
 
