@@ -30,6 +30,16 @@ pub fn bench(extra: &[String]) -> Result {
     sh::cargo(&args)
 }
 
+/// `cargo xtask soak [--secs N]`: the release relay under faults (`wharf-bench soak`).
+pub fn soak(extra: &[String]) -> Result {
+    tools::ensure_apt(tools::REGISTRY_APT)?;
+    tools::ensure_apt(APT)?;
+    sh::cargo(&["build", "--release", "-p", "wharf-relay"])?;
+    let mut args = vec!["run", "--release", "-p", "wharf-bench", "--", "soak"];
+    args.extend(extra.iter().map(String::as_str));
+    sh::cargo(&args)
+}
+
 fn ensure_hash_wasm() -> Result {
     let prefix = sh::root().join(".tools/bench");
     let package = prefix.join("node_modules/hash-wasm/package.json");

@@ -18,6 +18,7 @@ commands:
   dist    build the page into dist/ (release)
   bench   install what is missing, build, run the benchmarks (target/bench/report.md)
   fuzz    [--secs N] [target...]: run the fuzz targets N seconds each (default 60; target/fuzz/report.md)
+  soak    [--secs N]: the relay under faults and load for N seconds (default 60; target/soak/report.md)
 ";
 
 fn main() -> ExitCode {
@@ -28,6 +29,7 @@ fn main() -> ExitCode {
         Some("dist") => dist(),
         Some("bench") => bench::bench(&args[1..]),
         Some("fuzz") => fuzz::fuzz(&args[1..]),
+        Some("soak") => bench::soak(&args[1..]),
         _ => {
             eprint!("{USAGE}");
             return ExitCode::from(2);
@@ -83,6 +85,8 @@ fn test(extra: &[String]) -> Result {
         "wasm32-unknown-unknown",
     ];
     sh::run(&cargo, &wasm, &[("CHROMEDRIVER", "/usr/bin/chromedriver")])?;
+    // The release relay under faults and load, briefly (`cargo xtask soak --secs 600` for the long run).
+    bench::soak(&["--secs".into(), "20".into()])?;
     // Every parser at a boundary, 20 s each (`cargo xtask fuzz --secs 600` for the long run).
     fuzz::fuzz(&["--secs".into(), "20".into()])
 }

@@ -6,6 +6,8 @@ use crate::Result;
 
 const TRUNK_VERSION: &str = "0.21.14";
 const BINARYEN_NPM: &str = "binaryen@132";
+/// The registry every native test and the soak start.
+pub const REGISTRY_APT: &[(&str, &str)] = &[("docker-registry", "docker-registry")];
 /// Debian packages and a binary each provides.
 const APT: &[(&str, &str)] = &[
     ("docker-registry", "docker-registry"),

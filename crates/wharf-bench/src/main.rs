@@ -8,6 +8,7 @@
 //! `wharf-bench [--runs N] [--only hash,download,relay,weight,export,fairness] [--quick]`
 //! (`--quick`: small sizes and short wrk runs, to check that everything works).
 //! `--only save-proto` runs the save-path prototypes (`saveproto.rs`), never part of the default.
+//! `wharf-bench soak --secs N`: the relay under faults for N seconds (`soak/`).
 
 mod benchpage;
 mod browser;
@@ -21,6 +22,7 @@ mod relay;
 mod report;
 mod saveproto;
 mod seed;
+mod soak;
 mod weight;
 mod wrk;
 
@@ -163,6 +165,9 @@ fn parse_args(args: &[String]) -> std::result::Result<Args, String> {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.first().map(String::as_str) == Some("soak") {
+        return soak_main(&argv[1..]).await;
+    }
     let args = match parse_args(&argv) {
         Ok(args) => args,
         Err(e) => {
@@ -182,6 +187,35 @@ async fn main() -> ExitCode {
         _ = tokio::signal::ctrl_c() => {
             eprintln!("wharf-bench: interrupted; cleaned up");
             ExitCode::from(130)
+        }
+    }
+}
+
+/// `soak --secs N`: exit 0 only when every check passed.
+async fn soak_main(argv: &[String]) -> ExitCode {
+    let secs = match argv {
+        [] => Ok(60),
+        [flag, n] if flag == "--secs" => n.parse::<u64>().map_err(|_| format!("--secs {n}")),
+        other => Err(format!("soak: unknown arguments {other:?}")),
+    };
+    let secs = match secs {
+        Ok(secs) if secs > 0 => secs,
+        Ok(_) | Err(_) => {
+            eprintln!("wharf-bench soak [--secs N]   (N > 0)");
+            return ExitCode::from(2);
+        }
+    };
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = root.canonicalize().unwrap_or(root);
+    match soak::run(&root, secs).await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("wharf-bench soak: a check failed (see the table)");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("wharf-bench soak: {e}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -80,10 +80,23 @@ fn millis(v: &str) -> Option<f64> {
 }
 
 async fn wrk(url: &str, accept: Option<&str>, secs: u64) -> Result<WrkResult> {
+    wrk_with(url, accept, secs, 32).await
+}
+
+/// `wrk -t2 -c<connections> -d<secs>s --latency` against `url`.
+pub async fn wrk_with(
+    url: &str,
+    accept: Option<&str>,
+    secs: u64,
+    connections: u32,
+) -> Result<WrkResult> {
     let header = accept
         .map(|a| format!("-H {} ", quote(&format!("Accept: {a}"))))
         .unwrap_or_default();
-    let script = format!("wrk -t2 -c32 -d{secs}s --latency {header}{}", quote(url));
+    let script = format!(
+        "wrk -t2 -c{connections} -d{secs}s --latency {header}{}",
+        quote(url)
+    );
     let (_, out) = timed_sh(&script).await?;
     parse(&out).ok_or_else(|| Error::Failed(format!("cannot read wrk's report:\n{out}")))
 }

@@ -27,6 +27,8 @@ pub struct Config {
     pub idle_timeout: Duration,
     /// Longest wait for DNS + TCP (+ TLS) connection.
     pub connect_timeout: Duration,
+    /// How long an idle upstream connection is kept for reuse.
+    pub upstream_idle: Duration,
     /// Upstream requests in flight at once (bodies included); more get 503 + `Retry-After`.
     pub max_concurrent: usize,
     /// Redirect hops the relay follows.
@@ -63,6 +65,7 @@ impl Default for Config {
             allow_origins: Vec::new(),
             idle_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
+            upstream_idle: Duration::from_secs(90),
             max_concurrent: 64,
             max_redirects: 5,
             resolve_overrides: Overrides::new(),
@@ -119,6 +122,10 @@ pub struct Cli {
     #[arg(long, env = "WHARF_RELAY_CONNECT_TIMEOUT", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub connect_timeout_secs: u64,
+    /// Seconds an idle upstream connection is kept open for reuse.
+    #[arg(long, env = "WHARF_RELAY_UPSTREAM_IDLE", default_value_t = 90,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub upstream_idle_secs: u64,
     /// Requests one client address (IPv6: one /64) may have in flight; 0: no limit.
     #[arg(long, env = "WHARF_RELAY_CLIENT_MAX_CONCURRENT", default_value_t = DEFAULT_CLIENT_LIMIT.max_concurrent)]
     pub client_max_concurrent: u32,
@@ -175,6 +182,7 @@ impl Cli {
             allow_origins: self.allow_origin,
             idle_timeout: Duration::from_secs(self.idle_timeout_secs),
             connect_timeout: Duration::from_secs(self.connect_timeout_secs),
+            upstream_idle: Duration::from_secs(self.upstream_idle_secs),
             max_concurrent: usize::try_from(self.max_concurrent).unwrap_or(usize::MAX),
             client_limit: Rule {
                 max_concurrent: self.client_max_concurrent,

@@ -69,6 +69,7 @@ pub fn try_app(config: Config) -> Result<Router, reqwest::Error> {
         .no_zstd()
         .dns_resolver(Arc::new(resolver))
         .connect_timeout(config.connect_timeout)
+        .pool_idle_timeout(config.upstream_idle)
         .build()?;
     let relay = Arc::new(Relay {
         policy,

@@ -162,13 +162,35 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
     response
 }
 
+/// What happens to a forwarded 2xx body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BodyFault {
+    None,
+    /// The connection is dropped after this many bytes (`Content-Length` unmet).
+    Cut(u64),
+    /// Nothing more is sent after this many bytes; the connection stays open.
+    Stall(u64),
+}
+
 async fn relay(shared: &Shared, request: Request, cut_after: Option<u64>) -> Response {
-    let mut url = shared.upstream.clone();
-    url.set_path(request.uri().path());
+    let fault = cut_after.map_or(BodyFault::None, BodyFault::Cut);
+    let path = request.uri().path().to_owned();
+    forward_to(&shared.http, &shared.upstream, &path, request, fault).await
+}
+
+/// Forwards `request` to `path` on `upstream` and streams the answer back, with `fault` applied.
+pub(crate) async fn forward_to(
+    http: &reqwest::Client,
+    upstream: &Url,
+    path: &str,
+    request: Request,
+    fault: BodyFault,
+) -> Response {
+    let mut url = upstream.clone();
+    url.set_path(path);
     url.set_query(request.uri().query());
     let (parts, body) = request.into_parts();
-    let upstream = shared
-        .http
+    let upstream = http
         .request(parts.method, url)
         .headers(end_to_end(&parts.headers))
         .body(reqwest::Body::wrap_stream(body.into_data_stream()))
@@ -180,9 +202,36 @@ async fn relay(shared: &Shared, request: Request, cut_after: Option<u64>) -> Res
     };
     let status = upstream.status();
     let headers = end_to_end(upstream.headers());
-    let cut_after = cut_after.filter(|_| status.is_success());
-    let mut left = cut_after.unwrap_or(u64::MAX);
-    let stream = upstream.bytes_stream().map(move |chunk| {
+    let fault = if status.is_success() {
+        fault
+    } else {
+        BodyFault::None
+    };
+    let body = match fault {
+        BodyFault::None => Body::from_stream(upstream.bytes_stream()),
+        BodyFault::Cut(after) => Body::from_stream(limit(upstream, after)),
+        BodyFault::Stall(after) => {
+            let stalled = futures_util::stream::pending();
+            Body::from_stream(
+                limit(upstream, after)
+                    .take_while(|c| std::future::ready(c.is_ok()))
+                    .chain(stalled),
+            )
+        }
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    response
+}
+
+/// The first `after` body bytes, then an error.
+fn limit(
+    upstream: reqwest::Response,
+    after: u64,
+) -> impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> {
+    let mut left = after;
+    upstream.bytes_stream().map(move |chunk| {
         let chunk = chunk.map_err(std::io::Error::other)?;
         if left == 0 {
             return Err(std::io::Error::other("cut by the test front"));
@@ -190,14 +239,10 @@ async fn relay(shared: &Shared, request: Request, cut_after: Option<u64>) -> Res
         let keep = usize::try_from(left).unwrap_or(usize::MAX).min(chunk.len());
         left -= keep as u64;
         Ok(chunk.slice(..keep))
-    });
-    let mut response = Response::new(Body::from_stream(stream));
-    *response.status_mut() = status;
-    *response.headers_mut() = headers;
-    response
+    })
 }
 
-fn end_to_end(headers: &HeaderMap) -> HeaderMap {
+pub(crate) fn end_to_end(headers: &HeaderMap) -> HeaderMap {
     let mut out = headers.clone();
     for name in HOP_BY_HOP {
         out.remove(*name);

@@ -17,6 +17,7 @@
 
 pub mod bottles;
 pub mod cdn;
+pub mod chaos;
 pub mod client;
 pub mod error;
 pub mod front;
@@ -34,6 +35,7 @@ pub mod users;
 
 pub use bottles::{SeededBottle, SeededBottles, DEFAULT_BOTTLE_TAGS};
 pub use cdn::CdnServer;
+pub use chaos::{Chaos, Fault};
 pub use client::{Client, Hop};
 pub use error::{Error, Result};
 pub use front::Front;
