@@ -6,7 +6,7 @@ use http::header::{AUTHORIZATION, COOKIE};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 use url::Url;
-use wharf_relay::{cors, headers, AllowOrigin};
+use wharf_relay_rules::{cors, headers, AllowOrigin};
 
 /// `--allow-origin` lists, parsed once: one origin, and that origin plus `*`.
 fn allowed() -> &'static [AllowOrigin] {

@@ -5,9 +5,9 @@
 use http::{HeaderValue, Uri};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
-use wharf_relay::policy::{Hop, Policy};
-use wharf_relay::proxy::{parse_target, redirect_location};
-use wharf_relay::AllowHost;
+use wharf_relay_rules::policy::{Hop, Policy};
+use wharf_relay_rules::target::{parse_target, redirect_location};
+use wharf_relay_rules::AllowHost;
 
 /// Built once, not per input: two explicit entries besides the built-in registries.
 fn policy() -> &'static Policy {

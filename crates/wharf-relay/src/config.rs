@@ -1,15 +1,14 @@
 //! Configuration: the command line (also from `WHARF_RELAY_*` environment variables) and the validated
 //! [`Config`] that [`crate::app`] takes.
 
-use crate::cors::AllowOrigin;
 use crate::limits::Rule;
-use crate::policy::AllowHost;
 use crate::resolve::{Lookup, Overrides, SystemLookup};
 use clap::Parser;
 use http::HeaderName;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use wharf_relay_rules::{AllowHost, AllowOrigin};
 
 /// Everything the relay needs besides the listen address.
 #[derive(Clone, Debug)]

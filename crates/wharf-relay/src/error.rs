@@ -1,196 +1,27 @@
-//! The relay's one error type, mapped to a status and a JSON body in one place.
+//! The relay's refusals as axum responses; what they say lives in `wharf_relay_rules::error`.
 
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use serde_json::{json, Value};
-use std::net::IpAddr;
+use axum::body::Body;
+use axum::response::Response;
+use wharf_relay_rules::RelayError;
 
-/// Everything the relay refuses or fails at. Policy refusals are 403, upstream trouble 502/504.
-#[derive(Debug, thiserror::Error)]
-pub enum RelayError {
-    #[error("missing target url")]
-    MissingTarget,
-    #[error("bad target url")]
-    BadTarget { reason: String },
-    #[error("scheme not allowed")]
-    SchemeNotAllowed { scheme: String, host: String },
-    #[error("userinfo not allowed")]
-    UserinfoNotAllowed { host: String },
-    #[error("host not allowed")]
-    HostNotAllowed { host: String },
-    #[error("port not allowed")]
-    PortNotAllowed { host: String, port: u16 },
-    #[error("address not allowed")]
-    AddressNotAllowed { host: String, address: IpAddr },
-    #[error("origin not allowed")]
-    OriginNotAllowed { origin: String },
-    #[error("method not allowed")]
-    MethodNotAllowed { method: String },
-    #[error("not found")]
-    NotFound,
-    #[error("relay busy")]
-    Busy,
-    /// A per-client or per-Origin limit; `retry_after` in whole seconds.
-    #[error("rate limited")]
-    RateLimited {
-        scope: crate::limits::Scope,
-        retry_after: u64,
-    },
-    #[error("too many redirects")]
-    TooManyRedirects { max: usize },
-    #[error("bad redirect")]
-    BadRedirect { reason: String },
-    #[error("name not resolved")]
-    NotResolved { host: String },
-    #[error("upstream unreachable")]
-    Upstream { host: String, reason: String },
-    #[error("upstream timeout")]
-    Timeout { host: String },
-    #[error("relay not configured")]
-    Misconfigured { reason: String },
-}
-
-impl RelayError {
-    /// The HTTP status for this error; the only place where statuses are chosen.
-    pub fn status(&self) -> StatusCode {
-        match self {
-            Self::MissingTarget | Self::BadTarget { .. } => StatusCode::BAD_REQUEST,
-            Self::SchemeNotAllowed { .. }
-            | Self::UserinfoNotAllowed { .. }
-            | Self::HostNotAllowed { .. }
-            | Self::PortNotAllowed { .. }
-            | Self::AddressNotAllowed { .. }
-            | Self::OriginNotAllowed { .. } => StatusCode::FORBIDDEN,
-            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::TooManyRedirects { .. }
-            | Self::BadRedirect { .. }
-            | Self::NotResolved { .. }
-            | Self::Upstream { .. } => StatusCode::BAD_GATEWAY,
-            Self::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
-            Self::Misconfigured { .. } => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    /// The JSON body: `{"error": <message>, ...details}`. Never holds header values or query strings.
-    pub fn body(&self) -> Value {
-        let mut body = json!({ "error": self.to_string() });
-        let details = match self {
-            Self::MissingTarget | Self::NotFound | Self::Busy => json!({}),
-            Self::BadTarget { reason }
-            | Self::BadRedirect { reason }
-            | Self::Misconfigured { reason } => json!({ "reason": reason }),
-            Self::SchemeNotAllowed { scheme, host } => json!({ "scheme": scheme, "host": host }),
-            Self::UserinfoNotAllowed { host }
-            | Self::HostNotAllowed { host }
-            | Self::NotResolved { host }
-            | Self::Timeout { host } => json!({ "host": host }),
-            Self::PortNotAllowed { host, port } => json!({ "host": host, "port": port }),
-            Self::AddressNotAllowed { host, address } => {
-                json!({ "host": host, "address": address.to_string() })
-            }
-            Self::OriginNotAllowed { origin } => json!({ "origin": origin }),
-            Self::MethodNotAllowed { method } => json!({ "method": method }),
-            Self::TooManyRedirects { max } => json!({ "max": max }),
-            Self::RateLimited { scope, retry_after } => {
-                json!({ "scope": scope.as_str(), "retry_after": retry_after })
-            }
-            Self::Upstream { host, reason } => json!({ "host": host, "reason": reason }),
-        };
-        if let (Some(target), Value::Object(extra)) = (body.as_object_mut(), details) {
-            target.extend(extra);
-        }
-        body
-    }
-}
-
-impl IntoResponse for RelayError {
-    fn into_response(self) -> Response {
-        let status = self.status();
-        let mut response = (status, axum::Json(self.body())).into_response();
-        let headers = response.headers_mut();
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        match self {
-            Self::Busy => {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            }
-            Self::RateLimited { retry_after, .. } => {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-            }
-            Self::MethodNotAllowed { .. } => {
-                headers.insert(
-                    header::ALLOW,
-                    HeaderValue::from_static("GET, HEAD, OPTIONS"),
-                );
-            }
-            _ => {}
-        }
-        response
-    }
+/// The response for a refusal: its status, headers and JSON body.
+pub fn response(e: &RelayError) -> Response {
+    let answer = e.answer();
+    let mut response = Response::new(Body::from(answer.body));
+    *response.status_mut() = answer.status;
+    *response.headers_mut() = answer.headers;
+    response
 }
 
 #[cfg(test)]
 mod tests {
-    use super::RelayError;
-    use axum::http::StatusCode;
-    use axum::response::IntoResponse;
+    use super::*;
 
     #[test]
-    fn statuses_and_bodies() {
-        let host_refused = RelayError::HostNotAllowed {
-            host: "10.0.0.1".into(),
-        };
-        assert_eq!(host_refused.status(), StatusCode::FORBIDDEN);
-        assert_eq!(
-            host_refused.body(),
-            serde_json::json!({"error": "host not allowed", "host": "10.0.0.1"})
-        );
-        let address = RelayError::AddressNotAllowed {
-            host: "registry-1.docker.io".into(),
-            address: "127.0.0.1".parse().unwrap(),
-        };
-        assert_eq!(address.status(), StatusCode::FORBIDDEN);
-        assert_eq!(address.body()["address"], "127.0.0.1");
-        assert_eq!(
-            RelayError::Timeout { host: "h".into() }.status(),
-            StatusCode::GATEWAY_TIMEOUT
-        );
-        assert_eq!(
-            RelayError::TooManyRedirects { max: 5 }.status(),
-            StatusCode::BAD_GATEWAY
-        );
-        assert_eq!(
-            RelayError::MethodNotAllowed {
-                method: "POST".into()
-            }
-            .status(),
-            StatusCode::METHOD_NOT_ALLOWED
-        );
-    }
-
-    #[test]
-    fn busy_carries_retry_after() {
-        let response = RelayError::Busy.into_response();
-        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    fn refusals_keep_status_headers_and_body() {
+        let response = response(&RelayError::Busy);
+        assert_eq!(response.status(), 503);
         assert_eq!(response.headers()["retry-after"], "1");
         assert_eq!(response.headers()["content-type"], "application/json");
-    }
-
-    #[test]
-    fn rate_limited_says_who_and_when() {
-        let limited = RelayError::RateLimited {
-            scope: crate::limits::Scope::Origin,
-            retry_after: 7,
-        };
-        assert_eq!(
-            limited.body(),
-            serde_json::json!({"error": "rate limited", "scope": "origin", "retry_after": 7})
-        );
-        let response = limited.into_response();
-        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(response.headers()["retry-after"], "7");
-        assert_eq!(response.headers()["cache-control"], "no-store");
     }
 }

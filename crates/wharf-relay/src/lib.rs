@@ -3,20 +3,16 @@
 
 pub mod body;
 pub mod config;
-pub mod cors;
 pub mod error;
-pub mod headers;
-pub mod ipclass;
 pub mod limits;
-pub mod policy;
 pub mod proxy;
 pub mod resolve;
 pub mod static_files;
 
 pub use config::{Cli, Config, ConfigError};
-pub use cors::AllowOrigin;
-pub use error::RelayError;
-pub use policy::AllowHost;
+// The rules, under the names they had when they lived here.
+pub use wharf_relay_rules::{cors, headers, ipclass, policy, target};
+pub use wharf_relay_rules::{AllowHost, AllowOrigin, RelayError};
 
 use axum::response::IntoResponse;
 use axum::routing::{any, get};
@@ -37,7 +33,7 @@ pub fn app(config: Config) -> Router {
             let reason = e.to_string();
             let broken = any(move || {
                 let reason = reason.clone();
-                async move { RelayError::Misconfigured { reason }.into_response() }
+                async move { error::response(&RelayError::Misconfigured { reason }) }
             });
             Router::new()
                 .route("/healthz", get(healthz))

@@ -1,15 +1,12 @@
 //! The relay route: `GET`/`HEAD` `/relay/<absolute upstream URL>` and its `OPTIONS` preflight.
 
 use crate::body::{self, Transfer};
-use crate::cors::{self, AllowOrigin, Decision};
-use crate::error::RelayError;
-use crate::headers;
+use crate::error;
 use crate::limits::{self, Key, Limiter, Permit};
-use crate::policy::{canonical_host, Hop, Policy};
 use crate::resolve::{self, ResolveError};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderName, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use std::error::Error as StdError;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -17,6 +14,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use url::Url;
+use wharf_relay_rules::cors::{self, AllowOrigin, Decision};
+use wharf_relay_rules::headers;
+use wharf_relay_rules::policy::{canonical_host, Hop, Policy};
+use wharf_relay_rules::target::{parse_target, redirect_location};
+use wharf_relay_rules::RelayError;
 
 /// Shared state of the relay route.
 #[derive(Debug)]
@@ -38,7 +40,7 @@ pub async fn handle(State(relay): State<Arc<Relay>>, request: Request) -> Respon
     let decision = cors::decide(&parts.headers, &relay.origins);
     if let Decision::Refused(origin) = decision {
         tracing::info!(method = %parts.method, "origin refused");
-        return RelayError::OriginNotAllowed { origin }.into_response();
+        return error::response(&RelayError::OriginNotAllowed { origin });
     }
     let keys = relay.limit_keys(&parts, &decision);
     let mut response = match parts.method {
@@ -71,7 +73,7 @@ fn refusal(method: &Method, e: RelayError) -> Response {
     } else {
         tracing::info!(method = %method, status = e.status().as_u16(), error = %e, detail = %e.body(), "refused");
     }
-    e.into_response()
+    error::response(&e)
 }
 
 fn preflight(request: &HeaderMap, decision: &Decision) -> Response {
@@ -82,48 +84,10 @@ fn preflight(request: &HeaderMap, decision: &Decision) -> Response {
     (StatusCode::NO_CONTENT, headers).into_response()
 }
 
-/// The upstream URL in `/relay/<url>`, with the request's query string carried over.
-pub fn parse_target(uri: &Uri) -> Result<Url, RelayError> {
-    let path = uri.path();
-    let rest = path.strip_prefix("/relay").unwrap_or(path);
-    let rest = rest.strip_prefix('/').unwrap_or(rest);
-    if rest.is_empty() {
-        return Err(RelayError::MissingTarget);
-    }
-    let text = match uri.query() {
-        Some(query) => format!("{rest}?{query}"),
-        None => rest.to_owned(),
-    };
-    Url::parse(&text).map_err(|e| RelayError::BadTarget {
-        reason: e.to_string(),
-    })
-}
-
 /// Where a redirect response points, if it is one the relay follows.
 fn redirect_target(response: &reqwest::Response, current: &Url) -> Result<Option<Url>, RelayError> {
     let location = response.headers().get(header::LOCATION);
     redirect_location(response.status().as_u16(), location, current)
-}
-
-/// The URL an answer with `status` and `Location` sends the relay to, resolved against `current`;
-/// None when the relay does not follow it (not a redirect status, or no `Location`).
-pub fn redirect_location(
-    status: u16,
-    location: Option<&HeaderValue>,
-    current: &Url,
-) -> Result<Option<Url>, RelayError> {
-    const FOLLOWED: [u16; 5] = [301, 302, 303, 307, 308];
-    let Some(location) = location.filter(|_| FOLLOWED.contains(&status)) else {
-        return Ok(None);
-    };
-    let bad = |reason: &str| RelayError::BadRedirect {
-        reason: reason.to_owned(),
-    };
-    let location = location.to_str().map_err(|_| bad("location is not text"))?;
-    current
-        .join(location)
-        .map(Some)
-        .map_err(|_| bad("location is not a URL"))
 }
 
 /// Host (canonical) and path, without query, for logs and errors.
@@ -309,74 +273,4 @@ fn root_cause(e: &(dyn StdError + 'static)) -> String {
         current = next;
     }
     current.to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn targets() {
-        let cases: &[(&str, Result<&str, &str>)] = &[
-            (
-                "/relay/https://registry-1.docker.io/v2/library/alpine/manifests/latest",
-                Ok("https://registry-1.docker.io/v2/library/alpine/manifests/latest"),
-            ),
-            (
-                "/relay/https://auth.docker.io/token?service=registry.docker.io&scope=repository:library/alpine:pull",
-                Ok("https://auth.docker.io/token?service=registry.docker.io&scope=repository:library/alpine:pull"),
-            ),
-            ("/relay/http://127.0.0.1:5000/v2/", Ok("http://127.0.0.1:5000/v2/")),
-            ("/relay/http://2130706433/", Ok("http://127.0.0.1/")),
-            ("/relay/https://registry-1.docker.io@10.0.0.1/", Ok("https://registry-1.docker.io@10.0.0.1/")),
-            ("/relay/", Err("missing target url")),
-            ("/relay", Err("missing target url")),
-            ("/relay/not%20a%20url", Err("bad target url")),
-            ("/relay/registry-1.docker.io/v2/", Err("bad target url")),
-        ];
-        for (uri, expected) in cases {
-            let got = parse_target(&uri.parse::<Uri>().unwrap());
-            let got = got.map(|u| u.to_string()).map_err(|e| e.to_string());
-            assert_eq!(
-                got,
-                expected.map(str::to_owned).map_err(str::to_owned),
-                "{uri}"
-            );
-        }
-    }
-
-    #[test]
-    fn redirect_locations() {
-        let current = Url::parse("https://ghcr.io/v2/x/blobs/sha256:00?n=1").unwrap();
-        let value = |s: &str| HeaderValue::from_str(s).unwrap();
-        // (status, Location, where it leads: Ok(None) not followed, Err a bad Location)
-        type Case<'a> = (u16, Option<&'a str>, Result<Option<&'a str>, ()>);
-        let cases: &[Case] = &[
-            (
-                307,
-                Some("https://pkg-containers.githubusercontent.com/b?sig=1"),
-                Ok(Some("https://pkg-containers.githubusercontent.com/b?sig=1")),
-            ),
-            (302, Some("/v2/y"), Ok(Some("https://ghcr.io/v2/y"))),
-            (
-                308,
-                Some("//other.example/z"),
-                Ok(Some("https://other.example/z")),
-            ),
-            (200, Some("https://elsewhere.example/"), Ok(None)),
-            (304, Some("/v2/y"), Ok(None)),
-            (301, None, Ok(None)),
-            (303, Some("http://[::1"), Err(())),
-        ];
-        for (status, location, expected) in cases {
-            let location = location.map(value);
-            let got = redirect_location(*status, location.as_ref(), &current)
-                .map(|u| u.map(|u| u.to_string()))
-                .map_err(|_| ());
-            let expected = expected.map(|u| u.map(str::to_owned));
-            assert_eq!(got, expected, "{status} {location:?}");
-        }
-        let not_text = HeaderValue::from_bytes(b"/caf\xc3\xa9").unwrap();
-        assert!(redirect_location(302, Some(&not_text), &current).is_err());
-    }
 }

@@ -7,8 +7,6 @@
 //! refused the moment it points somewhere it must not. Where the answers come from is a [`Lookup`]
 //! (the system's resolver by default; tests give one whose answer flips).
 
-use crate::ipclass;
-use crate::policy::{canonical_name, Policy};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::collections::HashMap;
 use std::error::Error as StdError;
@@ -17,6 +15,8 @@ use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
+use wharf_relay_rules::ipclass;
+use wharf_relay_rules::policy::{canonical_name, Policy};
 
 /// A refusal or failure from the resolver, found again in the client's error chain by [`find`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -302,7 +302,7 @@ pub fn literal_ip(url: &Url) -> Option<IpAddr> {
 }
 
 /// Lowercase, one trailing dot removed (`localhost.` and `localhost` are the same host).
-pub(crate) fn canonical_name(name: &str) -> String {
+pub fn canonical_name(name: &str) -> String {
     let lower = name.to_ascii_lowercase();
     match lower.strip_suffix('.') {
         Some(stripped) => stripped.to_owned(),

@@ -1,7 +1,7 @@
 //! Header rules, as small pure functions: what is forwarded upstream, what comes back, what a redirect
 //! to another origin must lose.
 
-use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use std::collections::HashSet;
 use url::Url;
 

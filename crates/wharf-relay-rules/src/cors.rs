@@ -2,7 +2,7 @@
 //! always allowed (it depends on the request's Host), and a refused origin must get a 403 JSON answer on
 //! the relay routes instead of a silently unusable response.
 
-use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use std::fmt;
 use std::str::FromStr;
 use url::Url;
