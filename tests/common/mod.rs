@@ -57,11 +57,15 @@ impl Relay {
             .iter()
             .map(|h| h.parse::<AllowHost>().expect("allow host"))
             .collect();
-        let config = Config {
+        Relay::start_with(Config {
             dist: Some(dist()),
             allow_hosts,
             ..Config::default()
-        };
+        })
+    }
+
+    /// A relay with this configuration (e.g. no page, for a page hosted elsewhere).
+    pub fn start_with(config: Config) -> Relay {
         let addr: SocketAddr = "127.0.0.1:0".parse().expect("addr");
         let (runtime, addr) = serve_relay(addr, config.clone());
         Relay {

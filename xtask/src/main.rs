@@ -15,7 +15,8 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   run     install what is missing, build the page, start wharf-relay serving it on http://127.0.0.1:8080
   test    install what tests need, then run fmt, clippy and every test in the workspace
-  dist    build the page into dist/ (release)
+  dist    [--relay TEMPLATE]: build the page into dist/ (release), for any static host and path;
+          --relay writes dist/config.json naming the default relay (https://relay.example/relay/{url})
   bench   install what is missing, build, run the benchmarks (target/bench/report.md)
   fuzz    [--secs N] [target...]: run the fuzz targets N seconds each (default 60; target/fuzz/report.md)
   soak    [--secs N]: the relay under faults and load for N seconds (default 60; target/soak/report.md)
@@ -26,7 +27,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("test") => test(&args[1..]),
-        Some("dist") => dist(),
+        Some("dist") => dist_cmd(&args[1..]),
         Some("bench") => bench::bench(&args[1..]),
         Some("fuzz") => fuzz::fuzz(&args[1..]),
         Some("soak") => bench::soak(&args[1..]),
@@ -50,6 +51,35 @@ type Result<T = ()> = std::result::Result<T, String>;
 fn dist() -> Result {
     tools::ensure_page_tools()?;
     tools::build_page()
+}
+
+/// `cargo xtask dist [--relay TEMPLATE]`.
+fn dist_cmd(args: &[String]) -> Result {
+    let relay = match args {
+        [] => None,
+        [flag, template] if flag == "--relay" => Some(template),
+        other => {
+            return Err(format!(
+                "dist: unknown arguments {other:?} (dist [--relay TEMPLATE])"
+            ))
+        }
+    };
+    dist()?;
+    if let Some(template) = relay {
+        if !template.contains("{url}")
+            && !template.contains("{url_encoded}")
+            && template != "direct"
+        {
+            return Err(format!(
+                "--relay {template:?}: needs {{url}}, {{url_encoded}} or `direct`"
+            ));
+        }
+        let path = sh::root().join("dist/config.json");
+        let json = format!("{}\n", serde_json::json!({ "relay": template }));
+        std::fs::write(&path, json).map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
 }
 
 /// `cargo xtask run [relay flags...]`: build the page and serve it with the relay.

@@ -1,0 +1,156 @@
+//! Deploy anywhere (issue 11): the built page copied under `/wharf/` of a plain static server
+//! (Python's `http.server`, not wharf-relay), on one origin; the relay, without a page, on another
+//! origin that allows the first; `config.json` beside `index.html` names the relay. A bottle and a
+//! layer download with the right sha256.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{dist, free_port, serial, sha256_file, Browser, Relay};
+use wharf_relay::Config;
+use wharf_testkit::{Flavor, Mode, Registry};
+
+const DOWNLOAD_WAIT: Duration = Duration::from_secs(60);
+
+/// `python3 -m http.server` serving `root` on a free loopback port; killed on drop.
+struct StaticServer {
+    child: Child,
+}
+
+impl StaticServer {
+    fn start(root: &Path, port: u16) -> StaticServer {
+        let child = Command::new("python3")
+            .args(["-m", "http.server", "--bind", "127.0.0.1"])
+            .arg(port.to_string())
+            .arg("--directory")
+            .arg(root)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 -m http.server starts");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the static server did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        StaticServer { child }
+    }
+}
+
+impl Drop for StaticServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `dist/` copied to `<site>/wharf/`, with a `config.json` naming `relay_template`.
+fn publish(site: &Path, relay_template: &str) {
+    let target = site.join("wharf");
+    std::fs::create_dir_all(&target).expect("site folder");
+    for entry in std::fs::read_dir(dist()).expect("dist") {
+        let entry = entry.expect("dist entry");
+        if entry.file_type().expect("type").is_file() {
+            std::fs::copy(entry.path(), target.join(entry.file_name())).expect("copy");
+        }
+    }
+    let config = serde_json::json!({ "relay": relay_template });
+    std::fs::write(target.join("config.json"), config.to_string()).expect("config.json");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journey_deploy_static_page_and_relay_elsewhere() {
+    let _serial = serial().await;
+    let registry = Registry::start(Mode::Anonymous).await.expect("registry");
+    let bottles = registry
+        .push_default_bottles("homebrew/core/vim")
+        .await
+        .expect("bottles");
+    let index = registry
+        .push_multi_platform("multi/app", "1", Flavor::Oci)
+        .await
+        .expect("image");
+    let site = tempfile::tempdir().expect("site");
+    let static_port = free_port();
+    let page_origin = format!("http://127.0.0.1:{static_port}");
+    let relay = Relay::start_with(Config {
+        dist: None,
+        allow_hosts: vec![format!("http://{}", registry.host_port())
+            .parse()
+            .expect("allow host")],
+        allow_origins: vec![page_origin.parse().expect("origin")],
+        ..Config::default()
+    });
+    publish(site.path(), &relay.url("/relay/{url}"));
+    let _server = StaticServer::start(site.path(), static_port);
+
+    let browser = Browser::start().await;
+    browser.open(&format!("{page_origin}/wharf/")).await;
+    // The relay setting comes from config.json, not this origin's /relay/.
+    let reference = format!(
+        "{}/homebrew/core/vim:{}",
+        registry.host_port(),
+        bottles.version
+    );
+    browser.look_up(&reference).await;
+    let big_sur = bottles.bottle("big_sur").expect("big_sur seeded");
+    let button = format!(
+        "tr[data-bottle-tag='big_sur'] button[data-digest='{}']",
+        big_sur.blob.digest
+    );
+    browser.wait(&button).await;
+    browser.click(&button).await;
+    let path = browser
+        .downloaded_alone(&big_sur.file_name, DOWNLOAD_WAIT)
+        .await;
+    assert_eq!(sha256_file(&path), big_sur.blob.digest.hex());
+
+    browser
+        .look_up(&format!("{}/multi/app:1", registry.host_port()))
+        .await;
+    browser
+        .click("tr[data-platform='linux/arm64/v8'] button")
+        .await;
+    let image = index.image_for("linux/arm64/v8").expect("arm64 seeded");
+    let layer = &image.layers[0];
+    let layer_button = format!("tr[data-blob='{}'] button", layer.digest);
+    browser.wait(&layer_button).await;
+    browser.click(&layer_button).await;
+    let saved = wait_for_file_with_hash(&browser, layer.digest.hex()).await;
+    assert_eq!(sha256_file(&saved), layer.digest.hex());
+    assert!(
+        browser
+            .url()
+            .await
+            .starts_with(&format!("{page_origin}/wharf/")),
+        "the page keeps its path prefix in the address bar"
+    );
+    browser.screenshot("journey-deploy-static").await;
+}
+
+/// The one downloaded file whose sha256 is `hex` (layer file names depend on the media type).
+async fn wait_for_file_with_hash(browser: &Browser, hex: &str) -> std::path::PathBuf {
+    let started = Instant::now();
+    loop {
+        for name in browser.download_names() {
+            let path = browser.downloads.path().join(&name);
+            if !name.ends_with(".crdownload") && sha256_file(&path) == hex {
+                return path;
+            }
+        }
+        assert!(
+            started.elapsed() < DOWNLOAD_WAIT,
+            "no download with sha256 {hex}: {:?}",
+            browser.download_names()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
