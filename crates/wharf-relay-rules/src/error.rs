@@ -106,6 +106,15 @@ impl RelayError {
     }
 }
 
+impl From<crate::limits::Limited> for RelayError {
+    fn from(limited: crate::limits::Limited) -> Self {
+        Self::RateLimited {
+            scope: limited.scope,
+            retry_after: limited.retry_after,
+        }
+    }
+}
+
 /// A refusal as HTTP: status, headers, JSON body.
 #[derive(Debug)]
 pub struct Answer {

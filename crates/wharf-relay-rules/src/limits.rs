@@ -97,11 +97,26 @@ struct Entry {
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Ticket(Vec<Key>);
 
+/// The rule of each scope.
+#[derive(Clone, Copy, Debug)]
+struct Rules {
+    client: Rule,
+    origin: Rule,
+}
+
+impl Rules {
+    fn of(self, scope: Scope) -> Rule {
+        match scope {
+            Scope::Client => self.client,
+            Scope::Origin => self.origin,
+        }
+    }
+}
+
 /// Counters per key. Pure: every call takes the time.
 #[derive(Debug)]
 pub struct Table {
-    client: Rule,
-    origin: Rule,
+    rules: Rules,
     capacity: usize,
     entries: HashMap<Key, Entry>,
     since_prune: usize,
@@ -110,36 +125,24 @@ pub struct Table {
 impl Table {
     pub fn new(client: Rule, origin: Rule, capacity: usize) -> Self {
         Self {
-            client,
-            origin,
+            rules: Rules { client, origin },
             capacity: capacity.max(2),
             entries: HashMap::new(),
             since_prune: 0,
         }
     }
 
-    fn rule(&self, scope: Scope) -> Rule {
-        match scope {
-            Scope::Client => self.client,
-            Scope::Origin => self.origin,
-        }
-    }
-
     /// Admits a request counted under every key (all or none), or says which limit refused it.
     pub fn admit(&mut self, keys: Vec<Key>, now: Instant) -> Result<Ticket, Limited> {
         self.maybe_prune(now);
-        let (client, origin) = (self.client, self.origin);
-        let on = |k: &Key| match k.scope() {
-            Scope::Client => !client.is_off(),
-            Scope::Origin => !origin.is_off(),
-        };
+        let rules = self.rules;
         let keys: Vec<Key> = keys
             .into_iter()
-            .filter(on)
+            .filter(|k| !rules.of(k.scope()).is_off())
             .map(|k| self.slot_for(k, now))
             .collect();
         for key in &keys {
-            let rule = self.rule(key.scope());
+            let rule = rules.of(key.scope());
             let entry = self.entry(key, now);
             refill(entry, rule, now);
             if let Some(wait) = refusal(entry, rule) {
@@ -150,7 +153,7 @@ impl Table {
             }
         }
         for key in &keys {
-            let rule = self.rule(key.scope());
+            let rule = rules.of(key.scope());
             let entry = self.entry(key, now);
             entry.in_flight = entry.in_flight.saturating_add(1);
             if rule.rate_on() {
@@ -180,12 +183,9 @@ impl Table {
 
     /// Forgets keys with nothing in flight and a full bucket: they would behave as new ones.
     pub fn prune(&mut self, now: Instant) {
-        let (client, origin) = (self.client, self.origin);
+        let rules = self.rules;
         self.entries.retain(|key, entry| {
-            let rule = match key.scope() {
-                Scope::Client => client,
-                Scope::Origin => origin,
-            };
+            let rule = rules.of(key.scope());
             refill(entry, rule, now);
             entry.in_flight > 0 || (rule.rate_on() && entry.tokens < rule.bucket())
         });
@@ -214,7 +214,7 @@ impl Table {
     }
 
     fn entry(&mut self, key: &Key, now: Instant) -> &mut Entry {
-        let bucket = self.rule(key.scope()).bucket();
+        let bucket = self.rules.of(key.scope()).bucket();
         self.entries.entry(key.clone()).or_insert(Entry {
             tokens: bucket,
             refilled: now,

@@ -1,9 +1,10 @@
 //! The streamed response body: upstream chunks are passed on as they arrive (hyper polls for the next
 //! one only after the previous one was written, which is the backpressure), with a progress-based idle
-//! timeout, a check that the upstream sent exactly `Content-Length` bytes, the concurrency permits
-//! (global and the client's, [`crate::limits::Permit`]) held until the end, and one log line per
+//! timeout, a check that the upstream sent exactly `Content-Length` bytes, the request's
+//! [`Permit`] (its global and per-client slots) held until the end, and one log line per
 //! transfer.
 
+use crate::limits::Permit;
 use axum::body::Body;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -55,7 +56,7 @@ struct State {
     outcome: &'static str,
     transfer: Transfer,
     /// Dropped with the body: that gives the slots back.
-    _permit: Box<dyn Send>,
+    _permit: Permit,
 }
 
 impl Drop for State {
@@ -69,7 +70,7 @@ pub fn relay<S>(
     upstream: S,
     expected: Option<u64>,
     idle: Duration,
-    permit: impl Send + 'static,
+    permit: Permit,
     transfer: Transfer,
 ) -> Body
 where
@@ -83,7 +84,7 @@ where
         done: false,
         outcome: "client gone",
         transfer,
-        _permit: Box::new(permit),
+        _permit: permit,
     };
     Body::from_stream(futures_util::stream::unfold(state, next_chunk))
 }
@@ -140,8 +141,8 @@ fn outcome_of(e: &BodyError) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::{Limiter, Rule};
     use std::sync::Arc;
-    use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
     fn transfer() -> Transfer {
         Transfer {
@@ -153,8 +154,17 @@ mod tests {
         }
     }
 
-    fn permit(sem: &Arc<Semaphore>) -> OwnedSemaphorePermit {
-        Arc::clone(sem).try_acquire_owned().unwrap()
+    /// A relay with one slot.
+    fn limiter() -> Arc<Limiter> {
+        Limiter::new(1, Rule::OFF, Rule::OFF)
+    }
+
+    fn permit(limiter: &Arc<Limiter>) -> Permit {
+        limiter.admit(Vec::new()).unwrap()
+    }
+
+    fn slot_free(limiter: &Arc<Limiter>) -> bool {
+        limiter.admit(Vec::new()).is_ok()
     }
 
     async fn collect(body: Body) -> Result<Vec<u8>, String> {
@@ -174,7 +184,7 @@ mod tests {
 
     #[tokio::test]
     async fn exact_length_passes_and_releases_permit() {
-        let sem = Arc::new(Semaphore::new(1));
+        let sem = limiter();
         let body = relay(
             chunks(&[b"abc", b"de"]),
             Some(5),
@@ -182,14 +192,14 @@ mod tests {
             permit(&sem),
             transfer(),
         );
-        assert_eq!(sem.available_permits(), 0);
+        assert!(!slot_free(&sem));
         assert_eq!(collect(body).await.unwrap(), b"abcde");
-        assert_eq!(sem.available_permits(), 1);
+        assert!(slot_free(&sem));
     }
 
     #[tokio::test]
     async fn unknown_length_passes() {
-        let sem = Arc::new(Semaphore::new(1));
+        let sem = limiter();
         let body = relay(
             chunks(&[b"abc"]),
             None,
@@ -202,7 +212,7 @@ mod tests {
 
     #[tokio::test]
     async fn short_and_long_bodies_are_errors() {
-        let sem = Arc::new(Semaphore::new(1));
+        let sem = limiter();
         let short = relay(
             chunks(&[b"abc"]),
             Some(119),
@@ -220,12 +230,12 @@ mod tests {
             transfer(),
         );
         assert!(collect(long).await.is_err());
-        assert_eq!(sem.available_permits(), 1);
+        assert!(slot_free(&sem));
     }
 
     #[tokio::test]
     async fn stalled_upstream_times_out() {
-        let sem = Arc::new(Semaphore::new(1));
+        let sem = limiter();
         let stalled = chunks(&[b"abc"]).chain(futures_util::stream::pending());
         let body = relay(
             stalled,

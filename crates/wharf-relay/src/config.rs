@@ -2,7 +2,7 @@
 //! [`Config`] that [`crate::app`] takes.
 
 use crate::limits::Rule;
-use crate::resolve::{Lookup, Overrides, SystemLookup};
+use crate::resolve::{Lookup, SystemLookup};
 use clap::Parser;
 use http::HeaderName;
 use std::path::PathBuf;
@@ -32,10 +32,8 @@ pub struct Config {
     pub max_concurrent: usize,
     /// Redirect hops the relay follows.
     pub max_redirects: usize,
-    /// Names resolved without DNS (tests); still subject to the address checks.
-    pub resolve_overrides: Overrides,
-    /// Where other names' addresses come from (the system resolver; tests give their own). Every
-    /// answer is checked, on every new connection.
+    /// Where names' addresses come from (the system resolver; tests give `resolve::Overrides` or
+    /// their own). Every answer is checked, on every new connection.
     pub lookup: Arc<dyn Lookup>,
     /// Per client address (IPv6: per /64): in flight and request rate.
     pub client_limit: Rule,
@@ -67,7 +65,6 @@ impl Default for Config {
             upstream_idle: Duration::from_secs(90),
             max_concurrent: 64,
             max_redirects: 5,
-            resolve_overrides: Overrides::new(),
             lookup: Arc::new(SystemLookup),
             client_limit: DEFAULT_CLIENT_LIMIT,
             origin_limit: Rule::OFF,

@@ -20,7 +20,6 @@ use axum::{Json, Router};
 use proxy::Relay;
 use resolve::GuardedResolver;
 use std::sync::Arc;
-use tokio::sync::Semaphore;
 
 /// The whole service: `/relay/...`, `/healthz` and the page.
 pub fn app(config: Config) -> Router {
@@ -50,11 +49,7 @@ pub fn try_app(config: Config) -> Result<Router, reqwest::Error> {
     let policy = policy::Policy::new(config.allow_hosts.clone())
         .with_public_hosts(config.allow_public_hosts.clone());
     let policy = Arc::new(policy);
-    let resolver = GuardedResolver::new(
-        Arc::clone(&policy),
-        config.resolve_overrides.clone(),
-        Arc::clone(&config.lookup),
-    );
+    let resolver = GuardedResolver::new(Arc::clone(&policy), Arc::clone(&config.lookup));
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
@@ -70,8 +65,11 @@ pub fn try_app(config: Config) -> Result<Router, reqwest::Error> {
     let relay = Arc::new(Relay {
         policy,
         client,
-        limit: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
-        limiter: limits::Limiter::new(config.client_limit, config.origin_limit),
+        limiter: limits::Limiter::new(
+            config.max_concurrent,
+            config.client_limit,
+            config.origin_limit,
+        ),
         client_ip_header: config.client_ip_header.clone(),
         origins: config.allow_origins.clone(),
         idle: config.idle_timeout,

@@ -5,16 +5,21 @@ pub use wharf_relay_rules::limits::*;
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use wharf_relay_rules::RelayError;
 
-/// A [`Table`] shared by the requests of one relay.
+/// Admission for the requests of one relay: the global bound (`--max-concurrent`) and one
+/// [`Table`] of per-client and per-Origin limits.
 #[derive(Debug)]
 pub struct Limiter {
+    global: Arc<Semaphore>,
     table: Mutex<Table>,
 }
 
 impl Limiter {
-    pub fn new(client: Rule, origin: Rule) -> Arc<Self> {
+    pub fn new(max_concurrent: usize, client: Rule, origin: Rule) -> Arc<Self> {
         Arc::new(Self {
+            global: Arc::new(Semaphore::new(max_concurrent.max(1))),
             table: Mutex::new(Table::new(client, origin, 100_000)),
         })
     }
@@ -24,48 +29,48 @@ impl Limiter {
         self.table.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Admits a request now; the permit holds its slots until dropped.
-    pub fn admit(self: &Arc<Self>, keys: Vec<Key>) -> Result<ClientPermit, Limited> {
+    /// Takes the request's per-client slots, then a global one (all or none); the permit holds
+    /// them until dropped.
+    pub fn admit(self: &Arc<Self>, keys: Vec<Key>) -> Result<Permit, RelayError> {
         let ticket = self.table().admit(keys, Instant::now())?;
-        Ok(ClientPermit {
+        // Built before the global slot is tried, so a busy relay gives the client's slots back.
+        let client = ClientSlots {
             limiter: Arc::clone(self),
             ticket,
+        };
+        let global = Arc::clone(&self.global)
+            .try_acquire_owned()
+            .map_err(|_| RelayError::Busy)?;
+        Ok(Permit {
+            _client: client,
+            _global: global,
         })
     }
 
-    /// Keys tracked now (for tests and logs).
+    /// Keys tracked now.
     pub fn tracked(&self) -> usize {
         self.table().len()
     }
 }
 
-/// In-flight slots of one request; given back on drop.
+/// A request's per-client slots; given back on drop.
 #[derive(Debug)]
-pub struct ClientPermit {
+struct ClientSlots {
     limiter: Arc<Limiter>,
     ticket: Ticket,
 }
 
-impl Drop for ClientPermit {
+impl Drop for ClientSlots {
     fn drop(&mut self) {
         self.limiter.table().release(&self.ticket);
     }
 }
 
-/// Everything a relayed request holds until its body ends: a global slot and its client's slots.
+/// Everything a relayed request holds until its body ends: its client's slots and a global slot.
 #[derive(Debug)]
 pub struct Permit {
-    _global: tokio::sync::OwnedSemaphorePermit,
-    _client: ClientPermit,
-}
-
-impl Permit {
-    pub fn new(global: tokio::sync::OwnedSemaphorePermit, client: ClientPermit) -> Self {
-        Self {
-            _global: global,
-            _client: client,
-        }
-    }
+    _client: ClientSlots,
+    _global: OwnedSemaphorePermit,
 }
 
 #[cfg(test)]
@@ -82,20 +87,20 @@ mod tests {
 
     #[tokio::test]
     async fn permits_give_back_on_drop() {
-        let limiter = Limiter::new(rule(1), Rule::OFF);
+        let limiter = Limiter::new(1, rule(1), Rule::OFF);
         let key = || vec![Key::Client("10.0.0.1".parse().unwrap())];
         let permit = limiter.admit(key()).unwrap();
-        assert!(limiter.admit(key()).is_err());
+        assert!(matches!(
+            limiter.admit(key()),
+            Err(RelayError::RateLimited { .. })
+        ));
+        // Another client finds the one global slot taken, and gets its own slot back.
+        let other = || vec![Key::Client("10.0.0.2".parse().unwrap())];
+        assert!(matches!(limiter.admit(other()), Err(RelayError::Busy)));
         drop(permit);
-        let global = Arc::new(tokio::sync::Semaphore::new(1));
-        let combined = Permit::new(
-            Arc::clone(&global).try_acquire_owned().unwrap(),
-            limiter.admit(key()).unwrap(),
-        );
-        assert_eq!(global.available_permits(), 0);
-        drop(combined);
-        assert_eq!(global.available_permits(), 1);
+        let again = limiter.admit(other()).unwrap();
+        drop(again);
         limiter.admit(key()).unwrap();
-        assert_eq!(limiter.tracked(), 1);
+        assert_eq!(limiter.tracked(), 2);
     }
 }

@@ -6,13 +6,13 @@ use crate::limits::{self, Key, Limiter, Permit};
 use crate::resolve::{self, ResolveError};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderMap, HeaderName, Method, StatusCode, Uri};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderName, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::error::Error as StdError;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
 use url::Url;
 use wharf_relay_rules::cors::{self, AllowOrigin, Decision};
 use wharf_relay_rules::headers;
@@ -25,7 +25,6 @@ use wharf_relay_rules::RelayError;
 pub struct Relay {
     pub policy: Arc<Policy>,
     pub client: reqwest::Client,
-    pub limit: Arc<Semaphore>,
     pub limiter: Arc<Limiter>,
     pub client_ip_header: Option<HeaderName>,
     pub origins: Vec<AllowOrigin>,
@@ -42,11 +41,10 @@ pub async fn handle(State(relay): State<Arc<Relay>>, request: Request) -> Respon
         tracing::info!(method = %parts.method, "origin refused");
         return error::response(&RelayError::OriginNotAllowed { origin });
     }
-    let keys = relay.limit_keys(&parts, &decision);
     let mut response = match parts.method {
         Method::OPTIONS => return preflight(&parts.headers, &decision),
         Method::GET | Method::HEAD => match relay
-            .forward(&parts.method, &parts.uri, &parts.headers, keys)
+            .forward(&parts, relay.limit_keys(&parts, &decision))
             .await
         {
             Ok(response) => response,
@@ -100,7 +98,7 @@ fn describe(url: &Url) -> (String, String) {
 
 impl Relay {
     /// What the per-client limits count this request under: its client address and its `Origin`.
-    fn limit_keys(&self, parts: &axum::http::request::Parts, decision: &Decision) -> Vec<Key> {
+    fn limit_keys(&self, parts: &Parts, decision: &Decision) -> Vec<Key> {
         // Without connection info (a router driven in-process) every request is one client.
         let peer = parts
             .extensions
@@ -119,36 +117,15 @@ impl Relay {
         keys
     }
 
-    /// Takes the client's slots, then a global one; refusals never count against either.
-    fn admit(&self, keys: Vec<Key>) -> Result<Permit, RelayError> {
-        let client = self
-            .limiter
-            .admit(keys)
-            .map_err(|l| RelayError::RateLimited {
-                scope: l.scope,
-                retry_after: l.retry_after,
-            })?;
-        let global = Arc::clone(&self.limit)
-            .try_acquire_owned()
-            .map_err(|_| RelayError::Busy)?;
-        Ok(Permit::new(global, client))
-    }
-
-    async fn forward(
-        &self,
-        method: &Method,
-        uri: &Uri,
-        incoming: &HeaderMap,
-        keys: Vec<Key>,
-    ) -> Result<Response, RelayError> {
+    async fn forward(&self, request: &Parts, keys: Vec<Key>) -> Result<Response, RelayError> {
         let started = Instant::now();
-        let mut url = parse_target(uri)?;
-        let mut method = method.clone();
-        let mut headers = headers::forward_request(incoming);
+        let mut url = parse_target(&request.uri)?;
+        let mut method = request.method.clone();
+        let mut headers = headers::forward_request(&request.headers);
         let mut redirects = 0;
         // Checked before taking a permit, so refusals never count against the bound.
         self.policy.check(&url, Hop::Client)?;
-        let permit = self.admit(keys)?;
+        let permit = self.limiter.admit(keys)?;
         loop {
             let upstream = self.send(&method, &url, &headers).await?;
             let Some(next) = redirect_target(&upstream, &url)? else {

@@ -27,10 +27,6 @@ pub enum ResolveError {
     NotFound { host: String },
 }
 
-/// Static name -> addresses entries used instead of DNS (like curl's `--resolve`). A non-zero port is
-/// used when the URL names none.
-pub type Overrides = HashMap<String, Vec<SocketAddr>>;
-
 /// What a [`Lookup`] answers: addresses (port 0 means the URL's port).
 pub type Answer = Pin<Box<dyn Future<Output = Result<Vec<SocketAddr>, ResolveError>> + Send>>;
 
@@ -50,25 +46,49 @@ impl Lookup for SystemLookup {
     }
 }
 
+/// Fixed name -> addresses entries answered instead of asking `fallback` (like curl's `--resolve`;
+/// tests). A non-zero port is used when the URL names none.
+#[derive(Debug)]
+pub struct Overrides {
+    names: HashMap<String, Vec<SocketAddr>>,
+    fallback: Arc<dyn Lookup>,
+}
+
+impl Overrides {
+    pub fn new(
+        names: impl IntoIterator<Item = (String, Vec<SocketAddr>)>,
+        fallback: Arc<dyn Lookup>,
+    ) -> Self {
+        let names = names
+            .into_iter()
+            .map(|(name, addrs)| (canonical_name(&name), addrs))
+            .collect();
+        Self { names, fallback }
+    }
+}
+
+impl Lookup for Overrides {
+    fn lookup(&self, host: &str) -> Answer {
+        match self.names.get(&canonical_name(host)) {
+            Some(addrs) => {
+                let addrs = addrs.clone();
+                Box::pin(async move { Ok(addrs) })
+            }
+            None => self.fallback.lookup(host),
+        }
+    }
+}
+
 /// The resolver given to reqwest.
 #[derive(Clone, Debug)]
 pub struct GuardedResolver {
     policy: Arc<Policy>,
-    overrides: Arc<Overrides>,
     lookup: Arc<dyn Lookup>,
 }
 
 impl GuardedResolver {
-    pub fn new(policy: Arc<Policy>, overrides: Overrides, lookup: Arc<dyn Lookup>) -> Self {
-        let overrides = overrides
-            .into_iter()
-            .map(|(k, v)| (canonical_name(&k), v))
-            .collect();
-        Self {
-            policy,
-            overrides: Arc::new(overrides),
-            lookup,
-        }
+    pub fn new(policy: Arc<Policy>, lookup: Arc<dyn Lookup>) -> Self {
+        Self { policy, lookup }
     }
 }
 
@@ -76,13 +96,7 @@ impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let policy = Arc::clone(&self.policy);
         let host = name.as_str().to_owned();
-        let answer = match self.overrides.get(&canonical_name(&host)) {
-            Some(addrs) => {
-                let addrs = addrs.clone();
-                Box::pin(async move { Ok(addrs) })
-            }
-            None => self.lookup.lookup(&host),
-        };
+        let answer = self.lookup.lookup(&host);
         Box::pin(async move {
             let addrs = answer.await?;
             check_addresses(policy.is_explicit_name(&host), &host, &addrs)?;
@@ -174,11 +188,14 @@ mod tests {
         let policy = Arc::new(Policy::new(vec!["http://internal.test:5000"
             .parse()
             .unwrap()]));
-        let mut overrides = Overrides::new();
-        overrides.insert("Registry-1.Docker.IO".into(), addrs(&["127.0.0.1"]));
-        overrides.insert("internal.test".into(), addrs(&["10.0.0.7"]));
-        overrides.insert("public.test".into(), addrs(&["93.184.216.34"]));
-        let resolver = GuardedResolver::new(policy, overrides, Arc::new(SystemLookup));
+        let names = [
+            ("Registry-1.Docker.IO", addrs(&["127.0.0.1"])),
+            ("internal.test", addrs(&["10.0.0.7"])),
+            ("public.test", addrs(&["93.184.216.34"])),
+        ];
+        let names = names.map(|(n, a)| (n.to_owned(), a));
+        let lookup = Overrides::new(names, Arc::new(SystemLookup));
+        let resolver = GuardedResolver::new(policy, Arc::new(lookup));
 
         let refused = resolver
             .resolve("registry-1.docker.io.".parse().unwrap())
@@ -228,7 +245,7 @@ mod tests {
             addrs(&["93.184.216.34"]),
         ];
         let lookup = Arc::new(Flipping(std::sync::Mutex::new(answers)));
-        let resolver = GuardedResolver::new(Arc::new(Policy::default()), Overrides::new(), lookup);
+        let resolver = GuardedResolver::new(Arc::new(Policy::default()), lookup);
         let mut outcomes = Vec::new();
         for _ in 0..4 {
             let got = resolver.resolve("ghcr.io".parse().unwrap()).await;

@@ -155,10 +155,12 @@ async fn an_origin_is_limited_across_clients_and_can_read_the_refusal() {
     drop(held);
 }
 
+/// A request the policy refuses spends nothing: with a bucket of one and (almost) no refill, the
+/// first allowed request after five refusals still passes.
 #[tokio::test]
-async fn refused_requests_take_no_slot() {
+async fn refused_requests_spend_no_token() {
     let upstream = stalling_upstream().await;
-    let relay = relay_with(&upstream, rule(1, 0.0, 0), Rule::OFF).await;
+    let relay = relay_with(&upstream, rule(0, 0.001, 1), Rule::OFF).await;
     let client = client_from("127.0.0.8");
     for _ in 0..5 {
         let refused = client

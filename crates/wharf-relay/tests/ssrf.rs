@@ -7,7 +7,9 @@ mod common;
 use common::{client, Counter, InProcess};
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
+use wharf_relay::resolve::{Overrides, SystemLookup};
 use wharf_relay::Config;
 use wharf_testkit::Redirector;
 
@@ -57,7 +59,7 @@ async fn forty_plus_targets_refused_without_connecting() {
     overrides.insert("eu.gcr.io".to_owned(), vec![sock("100.64.0.1:0")]);
     let config = Config {
         allow_hosts: common::allow(&[format!("http://127.0.0.1:{r}")]),
-        resolve_overrides: overrides,
+        lookup: Arc::new(Overrides::new(overrides, Arc::new(SystemLookup))),
         ..common::config_for_ports(&[])
     };
     let relay = InProcess::start(config).await;
@@ -206,7 +208,7 @@ async fn resolved_addresses_are_checked() {
     overrides.insert("registry.internal".to_owned(), vec![counter.addr]);
     let config = Config {
         allow_hosts: common::allow(&["registry.internal".to_owned()]),
-        resolve_overrides: overrides,
+        lookup: Arc::new(Overrides::new(overrides, Arc::new(SystemLookup))),
         connect_timeout: Duration::from_secs(5),
         ..Config::default()
     };
