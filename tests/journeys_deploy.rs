@@ -55,15 +55,23 @@ impl Drop for StaticServer {
 /// `dist/` copied to `<site>/wharf/`, with a `config.json` naming `relay_template`.
 fn publish(site: &Path, relay_template: &str) {
     let target = site.join("wharf");
-    std::fs::create_dir_all(&target).expect("site folder");
-    for entry in std::fs::read_dir(dist()).expect("dist") {
-        let entry = entry.expect("dist entry");
-        if entry.file_type().expect("type").is_file() {
-            std::fs::copy(entry.path(), target.join(entry.file_name())).expect("copy");
-        }
-    }
+    copy_tree(&dist(), &target);
     let config = serde_json::json!({ "relay": relay_template });
     std::fs::write(target.join("config.json"), config.to_string()).expect("config.json");
+}
+
+/// Copies `from` into `to` with its subfolders, as an upload to a static host would.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("site folder");
+    for entry in std::fs::read_dir(from).expect("dist") {
+        let entry = entry.expect("dist entry");
+        let (source, target) = (entry.path(), to.join(entry.file_name()));
+        if entry.file_type().expect("type").is_dir() {
+            copy_tree(&source, &target);
+        } else {
+            std::fs::copy(&source, &target).expect("copy");
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -123,6 +123,9 @@ impl From<wharf_oci::Error> for IoError {
             wharf_oci::Error::UnsupportedMediaType { media_type } => {
                 IoError::UnsupportedMediaType { media_type }
             }
+            wharf_oci::Error::InvalidRelay { input, reason } => {
+                IoError::InvalidRelay { input, reason }
+            }
             other => IoError::Protocol {
                 message: other.to_string(),
             },

@@ -10,8 +10,7 @@ pub mod classify;
 mod client;
 mod error;
 pub mod js;
-mod relay;
 
 pub use client::{RegistryClient, TagCursor, TagPage};
 pub use error::{human_duration, IoError};
-pub use relay::{Placeholder, RelayTemplate, DIRECT};
+pub use wharf_oci::relay::{Placeholder, RelayTemplate, DIRECT};

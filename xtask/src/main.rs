@@ -64,16 +64,14 @@ fn dist_cmd(args: &[String]) -> Result {
             ))
         }
     };
+    // Checked before the build, with the page's own parser: a template the page would refuse
+    // is refused here.
+    let template = relay
+        .map(|text| wharf_oci::relay::RelayTemplate::parse(text))
+        .transpose()
+        .map_err(|e| format!("--relay: {e}"))?;
     dist()?;
-    if let Some(template) = relay {
-        if !template.contains("{url}")
-            && !template.contains("{url_encoded}")
-            && template != "direct"
-        {
-            return Err(format!(
-                "--relay {template:?}: needs {{url}}, {{url_encoded}} or `direct`"
-            ));
-        }
+    if let Some(template) = template {
         let path = sh::root().join("dist/config.json");
         let json = format!("{}\n", serde_json::json!({ "relay": template }));
         std::fs::write(&path, json).map_err(|e| format!("{}: {e}", path.display()))?;

@@ -3,7 +3,6 @@
 //! each, 1 MiB blobs back to back, retrying a 429 after 50 ms instead of honouring `Retry-After`) load
 //! a relay with the default per-client limits. For context, the same load on a relay without them.
 
-use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,7 +10,7 @@ use std::time::{Duration, Instant};
 use wharf_testkit::Pattern;
 
 use crate::error::{Error, Result};
-use crate::relay::RelayProcess;
+use crate::relay::{client_from, RelayProcess};
 use crate::report::{Goal, Row, Stats};
 use crate::{Ctx, Outcome, Services};
 
@@ -45,6 +44,8 @@ struct Greedy {
     limited: AtomicU64,
     busy: AtomicU64,
     errors: AtomicU64,
+    /// From the first greedy request to the last one's end.
+    elapsed: Duration,
 }
 
 /// The `q` quantile (nearest rank) of samples.
@@ -56,15 +57,6 @@ pub fn percentile(samples: &[f64], q: f64) -> Option<f64> {
     sorted.sort_by(f64::total_cmp);
     let rank = (q * sorted.len() as f64).ceil() as usize;
     Some(sorted[rank.clamp(1, sorted.len()) - 1])
-}
-
-fn client_from(source: [u8; 4]) -> Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .no_proxy()
-        .local_address(IpAddr::from(source))
-        .pool_max_idle_per_host(GREEDY_CONNECTIONS)
-        .build()
-        .map_err(|e| Error::Failed(format!("bench client: {e}")))
 }
 
 #[derive(Clone)]
@@ -99,11 +91,11 @@ pub async fn run(ctx: &Ctx, services: &Services) -> Result<Outcome> {
         let fair = urls(&limited);
         alone.push(polite_apart(&fair, phase).await?);
         let (seen, greedy) = under_load(&fair, phase).await?;
-        details.push(greedy_detail("default limits", run, &greedy, phase));
+        details.push(greedy_detail("default limits", run, &greedy));
         loaded.push(seen);
         let unlimited = urls(&services.relay);
         let (seen, greedy) = under_load(&unlimited, phase).await?;
-        details.push(greedy_detail("no per-client limits", run, &greedy, phase));
+        details.push(greedy_detail("no per-client limits", run, &greedy));
         open.push(seen);
         let shown = |p: &Polite| {
             let q = |x| percentile(&p.latencies_ms, x).unwrap_or(f64::NAN);
@@ -158,8 +150,9 @@ fn rows(alone: &[Polite], loaded: &[Polite], open: &[Polite]) -> Vec<Row> {
     ]
 }
 
-fn greedy_detail(relay: &str, run: usize, g: &Greedy, phase: Duration) -> String {
-    let secs = phase.as_secs_f64();
+fn greedy_detail(relay: &str, run: usize, g: &Greedy) -> String {
+    // The greedy clients ran through the warm-up as well as the phase: divide by their own time.
+    let secs = g.elapsed.as_secs_f64().max(f64::MIN_POSITIVE);
     format!(
         "{relay}, run {}: greedy clients got {:.1} MB/s ({} blobs), {} answers 429, {} answers 503, {} errors",
         run + 1,
@@ -172,9 +165,10 @@ fn greedy_detail(relay: &str, run: usize, g: &Greedy, phase: Duration) -> String
 }
 
 /// The polite client's phase while the greedy clients run.
-async fn under_load(urls: &Urls, phase: Duration) -> Result<(Polite, Arc<Greedy>)> {
+async fn under_load(urls: &Urls, phase: Duration) -> Result<(Polite, Greedy)> {
     let stop = Arc::new(AtomicBool::new(false));
     let greedy = Arc::new(Greedy::default());
+    let started = Instant::now();
     let mut tasks = Vec::new();
     for i in 0..GREEDY {
         let client = client_from([127, 0, 0, 20 + i])?;
@@ -195,7 +189,10 @@ async fn under_load(urls: &Urls, phase: Duration) -> Result<(Polite, Arc<Greedy>
     for task in tasks {
         let _ = task.await;
     }
-    Ok((seen?, greedy))
+    let elapsed = started.elapsed();
+    let greedy = Arc::into_inner(greedy)
+        .ok_or_else(|| Error::Failed("a greedy task outlived its phase".into()))?;
+    Ok((seen?, Greedy { elapsed, ..greedy }))
 }
 
 async fn greedy_request(client: &reqwest::Client, url: &str, greedy: &Greedy) {

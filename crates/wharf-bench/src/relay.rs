@@ -2,6 +2,7 @@
 //! memory can be read from `/proc`.
 
 use std::io::{BufRead, BufReader};
+use std::net::IpAddr;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -82,6 +83,16 @@ fn parse_listening(line: &str) -> Option<String> {
     let url = line.trim().strip_prefix(LISTENING)?;
     url.starts_with("http://")
         .then(|| url.trim_end_matches('/').to_owned())
+}
+
+/// An HTTP client whose connections leave from `source` (a 127.0.0.x address), so that the relay
+/// counts it as a client of its own.
+pub fn client_from(source: [u8; 4]) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .no_proxy()
+        .local_address(IpAddr::from(source))
+        .build()
+        .map_err(|e| Error::Failed(format!("bench client from {source:?}: {e}")))
 }
 
 #[cfg(test)]

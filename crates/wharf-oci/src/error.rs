@@ -101,6 +101,11 @@ pub enum Error {
     /// A URL that could not be built from its parts.
     #[error("invalid URL {input:?}: {reason}")]
     InvalidUrl { input: String, reason: String },
+
+    /// A relay setting that is neither `direct` nor a usable URL template.
+    #[error("invalid relay setting {input:?}: {reason}")]
+    InvalidRelay { input: String, reason: String },
+
     /// The registry answered with its error document (`{"errors":[...]}`).
     #[error(
         "registry error (HTTP {status}): {}",

@@ -1,21 +1,16 @@
-//! A fault front for long runs (`cargo xtask soak`): like [`crate::Front`], it forwards to an
-//! upstream, but every request says in its path which fault it gets, so a driver knows what to expect
-//! of each transfer: `/_fault/<fault>/v2/...` is forwarded as `/v2/...` with [`Fault`] applied.
+//! Faults chosen per request by its path, for long runs (`cargo xtask soak`): a [`crate::Front`]
+//! forwards `/_fault/<fault>/v2/...` as `/v2/...` with that [`Fault`] applied, so a driver knows what
+//! to expect of each transfer. Such requests are counted per fault, not logged one by one (a soak
+//! sends hundreds of thousands).
 
-use std::collections::BTreeMap;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
-use axum::Router;
-use http::{header, StatusCode};
+use http::StatusCode;
 use url::Url;
 
-use crate::error::{Error, Result};
-use crate::front::{forward_to, BodyFault};
-use crate::process::{bind_loopback, ServerTask};
+use crate::front::{forward_to, too_many, BodyFault};
 
 /// Bytes of a body that pass before a cut or a stall.
 pub const FAULT_AFTER: u64 = 64 * 1024;
@@ -63,97 +58,31 @@ impl Fault {
     }
 }
 
-#[derive(Debug)]
-struct Shared {
-    upstream: Url,
-    http: reqwest::Client,
-    seen: Mutex<BTreeMap<Fault, u64>>,
-}
-
-/// The running front.
-#[derive(Debug)]
-pub struct Chaos {
-    addr: SocketAddr,
-    shared: Arc<Shared>,
-    _task: ServerTask,
-}
-
-impl Chaos {
-    /// Forwards to `upstream` (a registry's `base_url()`).
-    pub async fn start(upstream: Url) -> Result<Chaos> {
-        let listener = bind_loopback().await?;
-        let addr = listener
-            .local_addr()
-            .map_err(Error::io("reading the fault front's address"))?;
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(Error::http("building a client"))?;
-        let shared = Arc::new(Shared {
-            upstream,
-            http,
-            seen: Mutex::default(),
-        });
-        let router = Router::new().fallback(handle).with_state(shared.clone());
-        Ok(Chaos {
-            addr,
-            shared,
-            _task: ServerTask::serve(listener, router),
-        })
-    }
-
-    /// `http://127.0.0.1:<port>`, for `--allow-host`.
-    pub fn origin(&self) -> String {
-        format!("http://127.0.0.1:{}", self.addr.port())
-    }
-
-    /// The URL of `v2_path` (`repo/blobs/sha256:...`) with `fault` applied.
-    pub fn url(&self, fault: Fault, v2_path: &str) -> String {
-        format!("{}/_fault/{}/v2/{v2_path}", self.origin(), fault.name())
-    }
-
-    /// Requests seen per fault.
-    pub fn seen(&self) -> BTreeMap<Fault, u64> {
-        self.shared
-            .seen
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
+/// The path of `v2_path` (`repo/blobs/sha256:...`) with `fault` applied.
+pub fn fault_path(fault: Fault, v2_path: &str) -> String {
+    format!("/_fault/{}/v2/{v2_path}", fault.name())
 }
 
 /// `/_fault/<name>/<rest>` → the fault and `/<rest>`.
-fn split(path: &str) -> Option<(Fault, String)> {
+pub(crate) fn split(path: &str) -> Option<(Fault, String)> {
     let rest = path.strip_prefix("/_fault/")?;
     let (name, rest) = rest.split_once('/')?;
     Some((Fault::parse(name)?, format!("/{rest}")))
 }
 
-async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    let Some((fault, path)) = split(request.uri().path()) else {
-        return (StatusCode::NOT_FOUND, "no /_fault/<fault>/ prefix").into_response();
-    };
-    *shared
-        .seen
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .entry(fault)
-        .or_default() += 1;
-    let error_doc = |code: &str| {
-        format!(r#"{{"errors":[{{"code":"{code}","message":"from the fault front"}}]}}"#)
-    };
+/// Answers `request` (already split into `fault` and upstream `path`) with the fault applied.
+pub(crate) async fn apply(
+    http: &reqwest::Client,
+    upstream: &Url,
+    fault: Fault,
+    path: &str,
+    request: Request,
+) -> Response {
     let body_fault = match fault {
-        Fault::TooMany => {
-            let doc = error_doc("TOOMANYREQUESTS");
-            return (
-                StatusCode::TOO_MANY_REQUESTS,
-                [(header::RETRY_AFTER, "1")],
-                doc,
-            )
-                .into_response();
-        }
+        Fault::TooMany => return too_many("1"),
         Fault::Unavailable => {
-            return (StatusCode::SERVICE_UNAVAILABLE, error_doc("UNAVAILABLE")).into_response();
+            let doc = r#"{"errors":[{"code":"UNAVAILABLE","message":"from the test front"}]}"#;
+            return (StatusCode::SERVICE_UNAVAILABLE, doc).into_response();
         }
         Fault::SlowHeaders => {
             tokio::time::sleep(Duration::from_millis(300)).await;
@@ -163,7 +92,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         Fault::Cut => BodyFault::Cut(FAULT_AFTER),
         Fault::Stall => BodyFault::Stall(FAULT_AFTER),
     };
-    forward_to(&shared.http, &shared.upstream, &path, request, body_fault).await
+    forward_to(http, upstream, path, request, body_fault).await
 }
 
 #[cfg(test)]

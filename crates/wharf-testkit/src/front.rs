@@ -6,8 +6,12 @@
 //!   number of body bytes: the connection is dropped with `Content-Length` unmet (an
 //!   interrupted download). Only 2xx answers are cut; a redirect mode's CDN hop is not.
 //!
-//! Redirects are passed back as they are. Every request is recorded.
+//! - a path `/_fault/<fault>/...` picks its own fault ([`crate::chaos`]), for long runs.
+//!
+//! Redirects are passed back as they are. Every request is recorded, but for path-chosen faults,
+//! which are counted per fault.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -19,6 +23,7 @@ use futures_util::StreamExt as _;
 use http::{header, HeaderMap, StatusCode};
 use url::Url;
 
+use crate::chaos::{self, Fault};
 use crate::error::{Error, Result};
 use crate::process::{bind_loopback, host_url, ServerTask};
 use crate::seen::{RequestLog, SeenRequest};
@@ -51,6 +56,7 @@ struct Shared {
     http: reqwest::Client,
     faults: Mutex<Faults>,
     log: RequestLog,
+    path_faults: Mutex<BTreeMap<Fault, u64>>,
 }
 
 /// The running front.
@@ -77,6 +83,7 @@ impl Front {
             http,
             faults: Mutex::new(Faults::default()),
             log: RequestLog::default(),
+            path_faults: Mutex::default(),
         });
         let router = Router::new().fallback(forward).with_state(shared.clone());
         Ok(Front {
@@ -117,6 +124,21 @@ impl Front {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The URL of `v2_path` (`repo/blobs/sha256:...`) with `fault` applied to every request for it.
+    pub fn fault_url(&self, fault: Fault, v2_path: &str) -> String {
+        format!(
+            "http://{}{}",
+            self.host_port(),
+            chaos::fault_path(fault, v2_path)
+        )
+    }
+
+    /// Requests with a path-chosen fault, per fault.
+    pub fn faults_seen(&self) -> BTreeMap<Fault, u64> {
+        let seen = self.shared.path_faults.lock();
+        seen.unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
     /// Every request seen so far (`status` is what the front answered).
     pub fn requests(&self) -> Vec<SeenRequest> {
         self.shared.log.snapshot()
@@ -146,15 +168,35 @@ fn plan(shared: &Shared, request: &Request) -> Plan {
     Plan::Forward { cut_after: None }
 }
 
+fn count(shared: &Shared, fault: Fault) {
+    let mut seen = shared
+        .path_faults
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    *seen.entry(fault).or_default() += 1;
+}
+
+/// 429 with `Retry-After` and a registry error document.
+pub(crate) fn too_many(retry_after: &str) -> Response {
+    let doc =
+        r#"{"errors":[{"code":"TOOMANYREQUESTS","message":"rate limited by the test front"}]}"#;
+    let retry_after = retry_after.to_owned();
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, retry_after)],
+        doc,
+    )
+        .into_response()
+}
+
 async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    if let Some((fault, path)) = chaos::split(request.uri().path()) {
+        count(&shared, fault);
+        return chaos::apply(&shared.http, &shared.upstream, fault, &path, request).await;
+    }
     let mut seen = SeenRequest::new(request.method(), request.uri(), request.headers());
     let response = match plan(&shared, &request) {
-        Plan::TooMany(retry_after) => (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::RETRY_AFTER, retry_after)],
-            r#"{"errors":[{"code":"TOOMANYREQUESTS","message":"rate limited by the test front"}]}"#,
-        )
-            .into_response(),
+        Plan::TooMany(retry_after) => too_many(&retry_after),
         Plan::Forward { cut_after } => relay(&shared, request, cut_after).await,
     };
     seen.status = response.status().as_u16();

@@ -35,7 +35,7 @@ pub mod users;
 
 pub use bottles::{SeededBottle, SeededBottles, DEFAULT_BOTTLE_TAGS};
 pub use cdn::CdnServer;
-pub use chaos::{Chaos, Fault};
+pub use chaos::Fault;
 pub use client::{Client, Hop};
 pub use error::{Error, Result};
 pub use front::Front;

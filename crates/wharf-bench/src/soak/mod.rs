@@ -1,5 +1,5 @@
 //! `wharf-bench soak --secs N` (`cargo xtask soak`): the relay binary under faults for a bounded time
-//! on loopback. A registry sits behind a fault front ([`wharf_testkit::Chaos`]: cut bodies, stalls,
+//! on loopback. A registry sits behind a fault front ([`wharf_testkit::Front`] with faults chosen per request by path: cut bodies, stalls,
 //! 429, 503, slow headers); wrk loads manifests through the relay while client tasks, each from its
 //! own loopback address, fetch blobs whole, in ranges, slowly, or drop them half-way. Then it checks:
 //! the relay is alive and answers, every completed transfer is byte-exact, every fault was seen as
@@ -7,15 +7,14 @@
 //! stayed flat.
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use wharf_testkit::{Chaos, Fault, Mode, Pattern, Registry};
+use wharf_testkit::{Fault, Front, Mode, Pattern, Registry};
 
 use crate::error::{Error, Result};
 use crate::procs::{status_bytes, PeakSampler};
-use crate::relay::RelayProcess;
+use crate::relay::{client_from, RelayProcess};
 use crate::wrk::wrk_with;
 
 const REPO: &str = "soak/blobs";
@@ -95,7 +94,7 @@ struct Blobs {
 
 struct Setup {
     relay: RelayProcess,
-    chaos: Chaos,
+    front: Front,
     blobs: Arc<Blobs>,
     manifest_url: String,
     manifest_type: String,
@@ -151,7 +150,7 @@ pub async fn run(root: &std::path::Path, secs: u64) -> Result<bool> {
     let report = Report {
         secs,
         tallies,
-        faults_seen: setup.chaos.seen(),
+        faults_seen: setup.front.faults_seen(),
         wrk: wrk.map_err(|e| e.to_string()),
         fds: (fds_before, fds_after),
         rss: (rss_before, rss_peak, rss_after),
@@ -171,7 +170,7 @@ async fn setup(root: &std::path::Path, out: &std::path::Path) -> Result<Setup> {
     let small_blob = registry.push_blob(REPO, small.clone()).await?;
     let large_blob = registry.push_blob(REPO, large.clone()).await?;
     let image = registry.push_image(REPO, "1", 1).await?;
-    let chaos = Chaos::start(registry.base_url()).await?;
+    let front = Front::start(registry.base_url()).await?;
     let dist = tempfile::tempdir().map_err(Error::io("a temporary dist folder"))?;
     let extra = [
         "--idle-timeout-secs",
@@ -188,9 +187,9 @@ async fn setup(root: &std::path::Path, out: &std::path::Path) -> Result<Setup> {
     ];
     let relay_bin = root.join("target/release/wharf-relay");
     let log = out.join("relay.log");
-    let allow = [chaos.origin()];
+    let allow = [format!("http://{}", front.host_port())];
     let relay = RelayProcess::start_with(&relay_bin, dist.path(), &allow, &log, &extra).await?;
-    let manifest = chaos.url(Fault::Pass, &format!("{REPO}/manifests/1"));
+    let manifest = front.fault_url(Fault::Pass, &format!("{REPO}/manifests/1"));
     Ok(Setup {
         manifest_url: relay.relay_url(&manifest),
         manifest_type: image.manifest.media_type.clone(),
@@ -201,19 +200,10 @@ async fn setup(root: &std::path::Path, out: &std::path::Path) -> Result<Setup> {
             large,
             large_path: format!("{REPO}/blobs/{}", large_blob.digest),
         }),
-        chaos,
+        front,
         _registry: registry,
         _dist: dist,
     })
-}
-
-fn client_from(source: [u8; 4]) -> Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .no_proxy()
-        .local_address(IpAddr::from(source))
-        .timeout(Duration::from_secs(60))
-        .build()
-        .map_err(|e| Error::Failed(format!("soak client: {e}")))
 }
 
 /// xorshift64: a fixed sequence of scenarios per task.

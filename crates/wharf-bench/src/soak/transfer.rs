@@ -8,6 +8,8 @@ use super::{Scenario, Setup, Verdict};
 
 /// The range a [`Scenario::Range`] asks for (inclusive end).
 const RANGE: (usize, usize) = (1_000_003, 5_242_880);
+/// The longest one transfer may take, slow readers included.
+const TRANSFER_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Runs `scenario` once through the relay and judges how it ended.
 pub(super) async fn transfer(
@@ -24,8 +26,9 @@ pub(super) async fn transfer(
     };
     let url = setup
         .relay
-        .relay_url(&setup.chaos.url(scenario.fault(), path));
-    let mut request = client.get(url);
+        .relay_url(&setup.front.fault_url(scenario.fault(), path));
+    // A transfer that hangs past this is a failure the soak reports, not a stuck task.
+    let mut request = client.get(url).timeout(TRANSFER_TIMEOUT);
     if scenario == Scenario::Range {
         request = request.header("range", format!("bytes={}-{}", RANGE.0, RANGE.1));
     }

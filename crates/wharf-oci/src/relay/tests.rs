@@ -69,7 +69,7 @@ fn rejects_bad_templates() {
     ];
     for (input, fragment) in cases {
         match RelayTemplate::parse(input) {
-            Err(IoError::InvalidRelay { input: got, reason }) => {
+            Err(Error::InvalidRelay { input: got, reason }) => {
                 assert_eq!(&got, input);
                 assert!(
                     reason.contains(fragment),

@@ -6,6 +6,9 @@
 //! `https://corsproxy.example/?url={url_encoded}`), or the word `direct` for registries that send
 //! CORS headers themselves. A template may be absolute (`https://…`) or start with `/` (same
 //! origin as the page, which is what wharf-relay serves).
+//!
+//! It lives in the core so that the page and `cargo xtask dist --relay` check a setting with
+//! the same parser.
 
 use std::fmt;
 use std::str::FromStr;
@@ -14,7 +17,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use url::Url;
 
-use super::IoError;
+use crate::error::Error;
 
 const RAW: &str = "{url}";
 const ENCODED: &str = "{url_encoded}";
@@ -70,9 +73,9 @@ impl RelayTemplate {
     /// Parses a setting: `direct` (any case, surrounding spaces ignored) or a template with
     /// exactly one `{url}` or `{url_encoded}` that is an absolute http(s) URL or a path
     /// starting with `/`.
-    pub fn parse(input: &str) -> Result<Self, IoError> {
+    pub fn parse(input: &str) -> Result<Self, Error> {
         let trimmed = input.trim();
-        let invalid = |reason: &str| IoError::InvalidRelay {
+        let invalid = |reason: &str| Error::InvalidRelay {
             input: input.to_owned(),
             reason: reason.to_owned(),
         };
@@ -191,9 +194,9 @@ impl fmt::Display for RelayTemplate {
 }
 
 impl FromStr for RelayTemplate {
-    type Err = IoError;
+    type Err = Error;
 
-    fn from_str(s: &str) -> Result<Self, IoError> {
+    fn from_str(s: &str) -> Result<Self, Error> {
         RelayTemplate::parse(s)
     }
 }
