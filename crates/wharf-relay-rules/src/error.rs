@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use std::net::IpAddr;
 
 /// Everything the relay refuses or fails at. Policy refusals are 403, upstream trouble 502/504.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RelayError {
     #[error("missing target url")]
     MissingTarget,

@@ -16,9 +16,8 @@ use std::time::{Duration, Instant};
 use url::Url;
 use wharf_relay_rules::cors::{self, AllowOrigin, Decision};
 use wharf_relay_rules::headers;
-use wharf_relay_rules::policy::{canonical_host, Hop, Policy};
-use wharf_relay_rules::target::{parse_target, redirect_location};
-use wharf_relay_rules::RelayError;
+use wharf_relay_rules::policy::{canonical_host, Policy};
+use wharf_relay_rules::{Chain, Outgoing, RelayError, Step};
 
 /// Shared state of the relay route.
 #[derive(Debug)]
@@ -82,12 +81,6 @@ fn preflight(request: &HeaderMap, decision: &Decision) -> Response {
     (StatusCode::NO_CONTENT, headers).into_response()
 }
 
-/// Where a redirect response points, if it is one the relay follows.
-fn redirect_target(response: &reqwest::Response, current: &Url) -> Result<Option<Url>, RelayError> {
-    let location = response.headers().get(header::LOCATION);
-    redirect_location(response.status().as_u16(), location, current)
-}
-
 /// Host (canonical) and path, without query, for logs and errors.
 fn describe(url: &Url) -> (String, String) {
     (
@@ -119,43 +112,44 @@ impl Relay {
 
     async fn forward(&self, request: &Parts, keys: Vec<Key>) -> Result<Response, RelayError> {
         let started = Instant::now();
-        let mut url = parse_target(&request.uri)?;
-        let mut method = request.method.clone();
-        let mut headers = headers::forward_request(&request.headers);
-        let mut redirects = 0;
-        // Checked before taking a permit, so refusals never count against the bound.
-        self.policy.check(&url, Hop::Client)?;
+        let mut chain = Chain::start(
+            &self.policy,
+            self.max_redirects,
+            request.method.clone(),
+            &request.uri,
+            &request.headers,
+        )?;
+        // The target was checked before taking a permit, so refusals never count against the bound.
         let permit = self.limiter.admit(keys)?;
         loop {
+            let Outgoing {
+                method,
+                url,
+                headers,
+            } = chain.request().clone();
             let upstream = self.send(&method, &url, &headers).await?;
-            let Some(next) = redirect_target(&upstream, &url)? else {
-                let (host, path) = describe(&url);
-                let transfer = Transfer {
-                    method: method.to_string(),
-                    host,
-                    path,
-                    status: upstream.status().as_u16(),
-                    started,
-                };
-                return Ok(self.respond(upstream, &method, permit, transfer));
-            };
-            if redirects >= self.max_redirects {
-                return Err(RelayError::TooManyRedirects {
-                    max: self.max_redirects,
-                });
+            let location = upstream.headers().get(header::LOCATION);
+            match chain.answered(upstream.status().as_u16(), location)? {
+                Step::Deliver => {
+                    let (host, path) = describe(&url);
+                    let transfer = Transfer {
+                        method: method.to_string(),
+                        host,
+                        path,
+                        status: upstream.status().as_u16(),
+                        started,
+                    };
+                    return Ok(self.respond(upstream, &method, permit, transfer));
+                }
+                Step::Follow(hop) => {
+                    let ((from_host, from_path), (to_host, to_path)) =
+                        (describe(&hop.from), describe(&chain.request().url));
+                    tracing::debug!(
+                        status = hop.status, %from_host, %from_path, %to_host, %to_path,
+                        credentials_stripped = hop.credentials_stripped, "following redirect"
+                    );
+                }
             }
-            redirects += 1;
-            self.policy.check(&next, Hop::Redirect)?;
-            let stripped = headers::strip_on_cross_origin(&mut headers, &url, &next);
-            let ((from_host, from_path), (to_host, to_path)) = (describe(&url), describe(&next));
-            tracing::debug!(
-                status = upstream.status().as_u16(), %from_host, %from_path, %to_host, %to_path,
-                credentials_stripped = stripped, "following redirect"
-            );
-            if upstream.status() == StatusCode::SEE_OTHER && method != Method::HEAD {
-                method = Method::GET;
-            }
-            url = next;
         }
     }
 
