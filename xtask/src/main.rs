@@ -7,6 +7,7 @@ mod bench;
 mod fuzz;
 mod sh;
 mod tools;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -19,6 +20,7 @@ commands:
           --relay writes dist/config.json naming the default relay (https://relay.example/relay/{url})
   bench   install what is missing, build, run the benchmarks (target/bench/report.md)
   fuzz    [--secs N] [target...]: run the fuzz targets N seconds each (default 60; target/fuzz/report.md)
+  worker  [-- --listen ADDR --allow-host URL ...]: build the relay as a Worker, run it on workerd
   soak    [--secs N]: the relay under faults and load for N seconds (default 60; target/soak/report.md)
 ";
 
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::bench(&args[1..]),
         Some("fuzz") => fuzz::fuzz(&args[1..]),
         Some("soak") => bench::soak(&args[1..]),
+        Some("worker") => worker::worker(&args[1..]),
         _ => {
             eprint!("{USAGE}");
             return ExitCode::from(2);
@@ -99,6 +102,17 @@ fn test(extra: &[String]) -> Result {
     let lints = ["--all-targets", "--", "-D", "warnings"];
     sh::cargo(&[&["clippy", "--workspace"][..], &lints].concat())?;
     sh::cargo(&[&["clippy", "--manifest-path", FUZZ_MANIFEST][..], &lints].concat())?;
+    // The Worker's handler builds for wasm32 only.
+    let worker_lints = [
+        "clippy",
+        "-p",
+        "wharf-relay-worker",
+        "--target",
+        "wasm32-unknown-unknown",
+    ];
+    sh::cargo(&[&worker_lints[..], &lints[1..]].concat())?;
+    // The relay tests run against the Worker on workerd as well as the binary.
+    worker::build_worker()?;
     let mut args = vec!["test", "--workspace"];
     args.extend(extra.iter().map(String::as_str));
     sh::cargo(&args)?;

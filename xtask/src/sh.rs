@@ -66,5 +66,12 @@ pub fn output(program: &str, args: &[&str]) -> Option<String> {
 
 /// True when `program` is on PATH (with the project's tool folders).
 pub fn has(program: &str) -> bool {
-    std::env::split_paths(&path_env()).any(|dir| dir.join(program).is_file())
+    which(program).is_some()
+}
+
+/// Where `program` is on PATH (with the project's tool folders).
+pub fn which(program: &str) -> Option<PathBuf> {
+    std::env::split_paths(&path_env())
+        .map(|dir| dir.join(program))
+        .find(|path| path.is_file())
 }

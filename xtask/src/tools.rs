@@ -29,6 +29,7 @@ pub fn ensure_page_tools() -> Result {
 
 pub fn ensure_test_tools() -> Result {
     ensure_page_tools()?;
+    crate::worker::ensure_worker_tools()?;
     ensure_apt(APT)
 }
 
@@ -75,21 +76,17 @@ fn ensure_wasm_opt() -> Result {
         return Ok(());
     }
     // Debian's binaryen 108 cannot parse what rustc 1.95 emits; npm's binaryen ships a working one.
+    npm_install(&[BINARYEN_NPM])
+}
+
+/// `npm install` into the project's `.tools/npm` (its `.bin` is on [`sh::path_env`]).
+pub fn npm_install(packages: &[&str]) -> Result {
     let prefix = sh::root().join(".tools/npm");
     std::fs::create_dir_all(&prefix).map_err(|e| format!("{}: {e}", prefix.display()))?;
     let prefix = prefix.display().to_string();
-    sh::run(
-        "npm",
-        &[
-            "install",
-            "--no-audit",
-            "--no-fund",
-            "--prefix",
-            &prefix,
-            BINARYEN_NPM,
-        ],
-        &[],
-    )
+    let mut args = vec!["install", "--no-audit", "--no-fund", "--prefix", &prefix];
+    args.extend_from_slice(packages);
+    sh::run("npm", &args, &[])
 }
 
 pub fn ensure_apt(packages: &[(&str, &str)]) -> Result {

@@ -11,7 +11,11 @@ use worker::{event, Context, Env, Headers, Request, Response, Result};
 async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
     let url = request.url()?;
     match url.path() {
-        "/healthz" => Ok(json(StatusCode::OK, br#"{"status":"ok"}"#.to_vec(), HeaderMap::new())),
+        "/healthz" => Ok(json(
+            StatusCode::OK,
+            br#"{"status":"ok"}"#.to_vec(),
+            HeaderMap::new(),
+        )),
         path if path == "/relay" || path.starts_with("/relay/") => {
             let uri = match url.query() {
                 Some(query) => format!("{path}?{query}"),

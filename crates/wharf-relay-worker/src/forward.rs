@@ -14,7 +14,13 @@ pub async fn forward(
     uri: &Uri,
     incoming: &HeaderMap,
 ) -> Result<Response, RelayError> {
-    let mut chain = Chain::start(&settings.policy, settings.max_redirects, method, uri, incoming)?;
+    let mut chain = Chain::start(
+        &settings.policy,
+        settings.max_redirects,
+        method,
+        uri,
+        incoming,
+    )?;
     loop {
         let upstream = send(&chain).await?;
         let location = upstream
@@ -37,7 +43,8 @@ async fn send(chain: &Chain<'_>) -> Result<Response, RelayError> {
     init.with_method(worker::Method::from(out.method.to_string()))
         .with_headers(Headers::from(&out.headers))
         .with_redirect(RequestRedirect::Manual);
-    let request = Request::new_with_init(out.url.as_str(), &init).map_err(|e| upstream(&host, &e))?;
+    let request =
+        Request::new_with_init(out.url.as_str(), &init).map_err(|e| upstream(&host, &e))?;
     Fetch::Request(request)
         .send()
         .await

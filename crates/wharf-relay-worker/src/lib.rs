@@ -10,6 +10,9 @@
 
 pub mod settings;
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod launch;
+
 #[cfg(target_arch = "wasm32")]
 mod entry;
 #[cfg(target_arch = "wasm32")]

@@ -29,7 +29,10 @@ impl Settings {
         let origins = list::<AllowOrigin>(&var, "ALLOW_ORIGINS")?;
         let max_redirects = match var("MAX_REDIRECTS").filter(|v| !v.trim().is_empty()) {
             None => DEFAULT_MAX_REDIRECTS,
-            Some(text) => text.trim().parse().map_err(|_| misconfigured("MAX_REDIRECTS", &text))?,
+            Some(text) => text
+                .trim()
+                .parse()
+                .map_err(|_| misconfigured("MAX_REDIRECTS", &text))?,
         };
         Ok(Self {
             policy: Policy::new(hosts).with_public_hosts(public),
@@ -67,13 +70,21 @@ mod tests {
             .iter()
             .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
             .collect();
-        move |name| pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+        move |name| {
+            pairs
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        }
     }
 
     #[test]
     fn reads_lists_like_the_flags() {
         let settings = Settings::from_vars(vars(&[
-            ("ALLOW_HOSTS", "http://127.0.0.1:5000, http://localhost:6000"),
+            (
+                "ALLOW_HOSTS",
+                "http://127.0.0.1:5000, http://localhost:6000",
+            ),
             ("ALLOW_ORIGINS", "https://page.example"),
             ("MAX_REDIRECTS", " 3 "),
         ]))
