@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{client, InProcess};
+use common::{client, Driver, Relay};
 use reqwest::header::{HeaderMap, ACCEPT, ORIGIN};
 use reqwest::Method;
 use wharf_relay::{AllowOrigin, Config};
@@ -20,16 +20,19 @@ fn cors_headers(headers: &HeaderMap) -> Vec<String> {
         .collect()
 }
 
-async fn relay_for(registry: &Registry, origins: &[&str]) -> InProcess {
+async fn relay_for(driver: Driver, registry: &Registry, origins: &[&str]) -> Relay {
     let origins: Vec<AllowOrigin> = origins.iter().map(|o| o.parse().unwrap()).collect();
-    InProcess::start(Config {
-        allow_origins: origins,
-        ..common::config_for_ports(&[registry.port()])
-    })
+    Relay::start(
+        driver,
+        Config {
+            allow_origins: origins,
+            ..common::config_for_ports(&[registry.port()])
+        },
+    )
     .await
 }
 
-async fn preflight(relay: &InProcess, target: &str, origin: &str) -> reqwest::Response {
+async fn preflight(relay: &Relay, target: &str, origin: &str) -> reqwest::Response {
     client()
         .request(Method::OPTIONS, relay.relay_url(target))
         .header(ORIGIN, origin)
@@ -40,10 +43,9 @@ async fn preflight(relay: &InProcess, target: &str, origin: &str) -> reqwest::Re
         .unwrap()
 }
 
-#[tokio::test]
-async fn preflight_allowed_and_refused() {
+async fn preflight_allowed_and_refused(driver: Driver) {
     let registry = Registry::start(Mode::Anonymous).await.unwrap();
-    let relay = relay_for(&registry, &[PAGE]).await;
+    let relay = relay_for(driver, &registry, &[PAGE]).await;
     let target = registry.v2_url("");
 
     let ok = preflight(&relay, target.as_str(), PAGE).await;
@@ -62,7 +64,7 @@ async fn preflight_allowed_and_refused() {
     assert_eq!(h["vary"], "Origin");
     assert!(!h.contains_key("access-control-allow-credentials"));
 
-    let own = format!("http://{}", relay.addr);
+    let own = relay.base();
     let own_ok = preflight(&relay, target.as_str(), &own).await;
     assert_eq!(own_ok.status().as_u16(), 204);
     assert_eq!(
@@ -79,10 +81,9 @@ async fn preflight_allowed_and_refused() {
     );
 }
 
-#[tokio::test]
-async fn actual_responses_allowed_and_refused() {
+async fn actual_responses_allowed_and_refused(driver: Driver) {
     let registry = Registry::start(Mode::Basic).await.unwrap();
-    let relay = relay_for(&registry, &[PAGE]).await;
+    let relay = relay_for(driver, &registry, &[PAGE]).await;
     let target = registry.v2_url("");
 
     // The 401 with its challenge is readable by the page: WWW-Authenticate is exposed.
@@ -150,11 +151,10 @@ async fn actual_responses_allowed_and_refused() {
     assert!(cors_headers(plain.headers()).is_empty());
 }
 
-#[tokio::test]
-async fn star_must_be_explicit() {
+async fn star_must_be_explicit(driver: Driver) {
     let registry = Registry::start(Mode::Anonymous).await.unwrap();
     let target = registry.v2_url("");
-    let closed = relay_for(&registry, &[]).await;
+    let closed = relay_for(driver, &registry, &[]).await;
     let refused = client()
         .get(closed.relay_url(target.as_str()))
         .header(ORIGIN, EVIL)
@@ -163,7 +163,7 @@ async fn star_must_be_explicit() {
         .unwrap();
     assert_eq!(refused.status().as_u16(), 403);
 
-    let open = relay_for(&registry, &["*"]).await;
+    let open = relay_for(driver, &registry, &["*"]).await;
     let ok = client()
         .get(open.relay_url(target.as_str()))
         .header(ORIGIN, EVIL)
@@ -173,3 +173,9 @@ async fn star_must_be_explicit() {
     assert_eq!(ok.status().as_u16(), 200);
     assert_eq!(ok.headers()["access-control-allow-origin"], "*");
 }
+
+both_drivers!(
+    preflight_allowed_and_refused,
+    actual_responses_allowed_and_refused,
+    star_must_be_explicit,
+);

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{client, sha256_of, After, InProcess, Raw};
+use common::{client, sha256_of, After, Driver, InProcess, Raw, Relay};
 use reqwest::header::{ACCEPT, AUTHORIZATION, RANGE};
 use std::time::{Duration, Instant};
 use wharf_relay::Config;
@@ -13,14 +13,13 @@ fn config(ports: &[u16]) -> Config {
     common::config_for_ports(ports)
 }
 
-#[tokio::test]
-async fn repeated_accept_headers_reach_the_registry() {
+async fn repeated_accept_headers_reach_the_registry(driver: Driver) {
     let registry = Registry::start(Mode::Anonymous).await.unwrap();
     let index = registry
         .push_multi_platform("multi/app", "v1", Flavor::Oci)
         .await
         .unwrap();
-    let relay = InProcess::start(config(&[registry.port()])).await;
+    let relay = Relay::start(driver, config(&[registry.port()])).await;
     let url = registry.v2_url("multi/app/manifests/v1");
 
     // 2.8.2 answers 404 for an OCI index unless Accept names it: one Accept per type must pass as is.
@@ -52,11 +51,10 @@ async fn repeated_accept_headers_reach_the_registry() {
     assert_eq!(without.status().as_u16(), 404);
 }
 
-#[tokio::test]
-async fn request_headers_are_filtered_and_kept_in_order() {
+async fn request_headers_are_filtered_and_kept_in_order(driver: Driver) {
     let redirector = Redirector::start().await.unwrap();
     redirector.serve("/echo", "ok", "text/plain");
-    let relay = InProcess::start(config(&[redirector.port()])).await;
+    let relay = Relay::start(driver, config(&[redirector.port()])).await;
     let response = client()
         .get(relay.relay_url(redirector.url("/echo").as_str()))
         .header(ACCEPT, "application/vnd.oci.image.index.v1+json")
@@ -80,13 +78,14 @@ async fn request_headers_are_filtered_and_kept_in_order() {
     let seen = redirector.requests();
     assert_eq!(seen.len(), 1);
     let seen = &seen[0];
-    assert_eq!(
-        seen.header_values("accept"),
-        [
+    common::assert_fields(
+        driver,
+        &seen.header_values("accept"),
+        &[
             "application/vnd.oci.image.index.v1+json",
             "application/vnd.docker.distribution.manifest.v2+json",
-            "application/vnd.oci.image.manifest.v1+json"
-        ]
+            "application/vnd.oci.image.manifest.v1+json",
+        ],
     );
     assert!(seen.authorization);
     assert!(!seen.cookie);
@@ -102,8 +101,7 @@ async fn request_headers_are_filtered_and_kept_in_order() {
     }
 }
 
-#[tokio::test]
-async fn response_headers_are_filtered() {
+async fn response_headers_are_filtered(driver: Driver) {
     let raw = Raw::start(
         b"HTTP/1.1 200 OK\r\n\
           Content-Type: application/json\r\n\
@@ -123,7 +121,7 @@ async fn response_headers_are_filtered() {
         After::Close,
     )
     .await;
-    let relay = InProcess::start(config(&[raw.addr.port()])).await;
+    let relay = Relay::start(driver, config(&[raw.addr.port()])).await;
     let response = client()
         .get(relay.relay_url(&raw.url("/x")))
         .send()
@@ -145,20 +143,19 @@ async fn response_headers_are_filtered() {
         .iter()
         .map(|v| v.to_str().unwrap())
         .collect();
-    assert_eq!(links, ["<a>; rel=\"next\"", "<b>; rel=\"prev\""]);
+    common::assert_fields(driver, &links, &["<a>; rel=\"next\"", "<b>; rel=\"prev\""]);
     assert!(headers.contains_key("docker-content-digest"));
     assert_eq!(response.text().await.unwrap(), "{}");
 }
 
-#[tokio::test]
-async fn range_passes_through() {
+async fn range_passes_through(driver: Driver) {
     let registry = Registry::start(Mode::Anonymous).await.unwrap();
     let pattern = Pattern::new(5);
     let blob = registry
         .push_blob("range/blob", pattern.bytes(0, 4096))
         .await
         .unwrap();
-    let relay = InProcess::start(config(&[registry.port()])).await;
+    let relay = Relay::start(driver, config(&[registry.port()])).await;
     let url = registry.v2_url(&format!("range/blob/blobs/{}", blob.digest));
     let response = client()
         .get(relay.relay_url(url.as_str()))
@@ -174,15 +171,14 @@ async fn range_passes_through() {
     );
 }
 
-#[tokio::test]
-async fn short_bodies_are_errors_not_clean_ends() {
+async fn short_bodies_are_errors_not_clean_ends(driver: Driver) {
     // distribution 2.8.2's 416 claims more bytes than it sends (NOTES.md section 2).
     let registry = Registry::start(Mode::Anonymous).await.unwrap();
     let blob = registry
         .push_blob("short/blob", Pattern::new(1).bytes(0, 1000))
         .await
         .unwrap();
-    let relay = InProcess::start(config(&[registry.port()])).await;
+    let relay = Relay::start(driver, config(&[registry.port()])).await;
     let url = registry.v2_url(&format!("short/blob/blobs/{}", blob.digest));
     let response = client()
         .get(relay.relay_url(url.as_str()))
@@ -312,13 +308,12 @@ async fn concurrency_is_bounded_with_503_and_retry_after() {
     }
 }
 
-#[tokio::test]
-async fn methods_targets_and_unreachable_upstreams() {
+async fn methods_targets_and_unreachable_upstreams(driver: Driver) {
     let closed_port = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let relay = InProcess::start(config(&[closed_port])).await;
+    let relay = Relay::start(driver, config(&[closed_port])).await;
     let http = client();
     let target = format!("http://127.0.0.1:{closed_port}/v2/");
     for method in [
@@ -367,3 +362,12 @@ async fn methods_targets_and_unreachable_upstreams() {
         "ok"
     );
 }
+
+both_drivers!(
+    repeated_accept_headers_reach_the_registry,
+    request_headers_are_filtered_and_kept_in_order,
+    response_headers_are_filtered,
+    range_passes_through,
+    short_bodies_are_errors_not_clean_ends,
+    methods_targets_and_unreachable_upstreams,
+);

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{client, sha256_of, InProcess};
+use common::{client, sha256_of, Driver, Relay};
 use reqwest::header::{AUTHORIZATION, COOKIE};
 use wharf_testkit::{Mode, Pattern, Redirector, Registry, SeenRequest};
 
@@ -15,12 +15,12 @@ struct Setup {
     registry: Registry,
     a: Redirector,
     b: Redirector,
-    relay: InProcess,
+    relay: Relay,
     blob: wharf_testkit::SeededBlob,
 }
 
 impl Setup {
-    async fn new() -> Setup {
+    async fn new(driver: Driver) -> Setup {
         let registry = Registry::start(Mode::Redirect).await.expect("registry");
         let bytes = Pattern::new(11).bytes(0, 300 * 1024 + 7);
         let blob = registry
@@ -33,7 +33,7 @@ impl Setup {
         b.serve("/blob", bytes, "application/octet-stream");
         let cdn_port = registry.cdn().expect("cdn").port();
         let config = common::config_for_ports(&[registry.port(), a.port(), b.port(), cdn_port]);
-        let relay = InProcess::start(config).await;
+        let relay = Relay::start(driver, config).await;
         Setup {
             registry,
             a,
@@ -91,9 +91,8 @@ fn one(seen: &[SeenRequest], path: &str) -> SeenRequest {
     matching[0].clone()
 }
 
-#[tokio::test]
-async fn status_by_topology_matrix() {
-    let s = Setup::new().await;
+async fn status_by_topology_matrix(driver: Driver) {
+    let s = Setup::new(driver).await;
     for status in STATUSES {
         // Same origin: the credentials stay.
         s.clear();
@@ -160,9 +159,8 @@ async fn status_by_topology_matrix() {
     }
 }
 
-#[tokio::test]
-async fn chains_a_b_a_and_a_b_b() {
-    let s = Setup::new().await;
+async fn chains_a_b_a_and_a_b_b(driver: Driver) {
+    let s = Setup::new(driver).await;
     let cdn = s.cdn().blob_url(&s.blob.digest);
     for (first, second, third) in [(302, 307, 301), (308, 303, 302), (307, 307, 307)] {
         // A -> B -> A -> CDN.
@@ -203,9 +201,8 @@ async fn chains_a_b_a_and_a_b_b() {
     }
 }
 
-#[tokio::test]
-async fn registry_redirect_to_cdn_and_hop_limit() {
-    let s = Setup::new().await;
+async fn registry_redirect_to_cdn_and_hop_limit(driver: Driver) {
+    let s = Setup::new(driver).await;
     // The registry's own 307 (redirect storage middleware) to localhost:<cdn>.
     let blob_url = s
         .registry
@@ -260,3 +257,9 @@ async fn registry_redirect_to_cdn_and_hop_limit() {
     assert_eq!(ok.status().as_u16(), 200);
     assert_eq!(ok.text().await.unwrap(), "seven");
 }
+
+both_drivers!(
+    status_by_topology_matrix,
+    chains_a_b_a_and_a_b_b,
+    registry_redirect_to_cdn_and_hop_limit,
+);

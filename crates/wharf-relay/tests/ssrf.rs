@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{client, Counter, InProcess};
+use common::{client, Counter, Driver, InProcess, Relay};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use wharf_relay::Config;
 use wharf_testkit::Redirector;
 
 /// Fires every target at the relay; each must be a 403 JSON refusal.
-async fn assert_refused(relay: &InProcess, targets: &[String]) {
+async fn assert_refused(relay: &Relay, targets: &[String]) {
     let http = client();
     for target in targets {
         let response = http
@@ -35,8 +35,7 @@ async fn assert_refused(relay: &InProcess, targets: &[String]) {
     }
 }
 
-#[tokio::test]
-async fn forty_plus_targets_refused_without_connecting() {
+async fn forty_plus_targets_refused_without_connecting(driver: Driver) {
     let v4 = Counter::start("127.0.0.1:0").await;
     let v6 = Counter::start("[::1]:0").await;
     let p = v4.addr.port();
@@ -62,7 +61,23 @@ async fn forty_plus_targets_refused_without_connecting() {
         lookup: Arc::new(Overrides::new(overrides, Arc::new(SystemLookup))),
         ..common::config_for_ports(&[])
     };
-    let relay = InProcess::start(config).await;
+    let relay = Relay::start(driver, config).await;
+    // Allowed names that resolve to private addresses are the binary's resolver's to refuse (the
+    // overrides above); the Worker never resolves names (Cloudflare's fetch reaches public
+    // addresses only; on workerd, the network `allow` list refuses the rest when connecting).
+    let resolver_checked = |t: &str| {
+        driver == Driver::Binary
+            || ![
+                "https://registry-1.docker.io/",
+                "https://ghcr.io/",
+                "https://mcr.microsoft.com/",
+                "https://auth.docker.io/",
+                "https://quay.io/",
+                "https://eu.gcr.io/",
+            ]
+            .iter()
+            .any(|name| t.starts_with(name))
+    };
 
     // Spellings of the counting listeners' addresses (each would connect there if not refused).
     let to_counters: Vec<String> = [
@@ -102,6 +117,7 @@ async fn forty_plus_targets_refused_without_connecting() {
         "http://localhost:{r}/v2/",
     ]
     .iter()
+    .filter(|t| resolver_checked(t))
     .map(|t| {
         t.replace("{p}", &p.to_string())
             .replace("{q}", &q.to_string())
@@ -120,10 +136,13 @@ async fn forty_plus_targets_refused_without_connecting() {
         (303, "http://169.254.169.254/latest/meta-data/"),
         (302, "http://10.0.0.1/v2/"),
         (307, "https://registry-1.docker.io/v2/"),
-    ] {
+    ]
+    .iter()
+    .filter(|(_, location)| resolver_checked(location))
+    {
         via_redirect.push(
             redirector
-                .stateless_url(status, &counter_url(location))
+                .stateless_url(*status, &counter_url(location))
                 .to_string(),
         );
     }
@@ -158,6 +177,7 @@ async fn forty_plus_targets_refused_without_connecting() {
         "file:///etc/passwd",
     ]
     .iter()
+    .filter(|t| resolver_checked(t))
     .map(|t| (*t).to_owned())
     .collect();
 
@@ -165,7 +185,8 @@ async fn forty_plus_targets_refused_without_connecting() {
     assert_refused(&relay, &via_redirect).await;
     assert_refused(&relay, &elsewhere).await;
     let total = to_counters.len() + via_redirect.len() + elsewhere.len();
-    assert!(total >= 40, "only {total} targets");
+    let least = if driver == Driver::Binary { 40 } else { 30 };
+    assert!(total >= least, "only {total} targets");
 
     assert_eq!(
         v4.connections(),
@@ -187,11 +208,10 @@ fn sock(text: &str) -> SocketAddr {
 }
 
 /// The counters do count: the same relay machinery connects when the operator allows the port.
-#[tokio::test]
-async fn explicitly_allowed_loopback_is_reached() {
+async fn explicitly_allowed_loopback_is_reached(driver: Driver) {
     let counter = Counter::start("127.0.0.1:0").await;
     let config = common::config_for_ports(&[counter.addr.port()]);
-    let relay = InProcess::start(config).await;
+    let relay = Relay::start(driver, config).await;
     let target = format!("http://127.0.0.1:{}/v2/", counter.addr.port());
     let response = client().get(relay.relay_url(&target)).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 502);
@@ -233,3 +253,8 @@ async fn resolved_addresses_are_checked() {
     assert_eq!(allowed.status().as_u16(), 502);
     assert_eq!(counter.connections(), 1);
 }
+
+both_drivers!(
+    forty_plus_targets_refused_without_connecting,
+    explicitly_allowed_loopback_is_reached,
+);

@@ -1,20 +1,54 @@
-//! Streaming: a 1 GiB blob passes through the relay binary (a separate process) with its resident
-//! memory growing less than 32 MiB, also while the client pauses (backpressure), and the bytes verify.
+//! Streaming: a 1 GiB blob passes through each relay driver (the binary, and the Worker on
+//! workerd, each a separate process) with its resident memory growing less than the driver's
+//! bound, also while the client pauses (backpressure), and the bytes verify.
 
 mod common;
 
-use common::{client, proc_kib, Subprocess};
+use common::{client, proc_kib, Driver, Subprocess};
 use futures_util::StreamExt;
 use sha2::{Digest as _, Sha256};
 use std::time::{Duration, Instant};
-use wharf_testkit::{Mode, Registry};
+use wharf_testkit::{Mode, Registry, WorkerdRelay};
 
 const GIB: u64 = 1 << 30;
+/// How much the relay process (either driver) may grow while it carries the blob.
 const LIMIT_KIB: u64 = 32 * 1024;
+
+/// The relay under test as its own process.
+enum Process {
+    Binary(Subprocess),
+    Worker(WorkerdRelay),
+}
+
+impl Process {
+    async fn start(driver: Driver, allow: &str) -> Process {
+        match driver {
+            Driver::Binary => Process::Binary(Subprocess::start(&["--allow-host", allow], &[])),
+            Driver::Worker => Process::Worker(
+                WorkerdRelay::start(&["--allow-host", allow])
+                    .await
+                    .expect("workerd"),
+            ),
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        match self {
+            Process::Binary(p) => p.pid(),
+            Process::Worker(w) => w.pid(),
+        }
+    }
+
+    fn relay_url(&self, target: &str) -> String {
+        match self {
+            Process::Binary(p) => p.relay_url(target),
+            Process::Worker(w) => w.relay_url(target),
+        }
+    }
+}
 const PAUSE: Duration = Duration::from_secs(2);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_gib_blob_streams_in_bounded_memory() {
+async fn one_gib_blob_streams_in_bounded_memory(driver: Driver) {
     let started = Instant::now();
     let registry = Registry::start(Mode::Anonymous).await.unwrap();
     let registry_up = started.elapsed();
@@ -27,7 +61,7 @@ async fn one_gib_blob_streams_in_bounded_memory() {
     assert_eq!(blob.size, GIB);
 
     let allow = format!("http://127.0.0.1:{}", registry.port());
-    let relay = Subprocess::start(&["--allow-host", &allow], &[]);
+    let relay = Process::start(driver, &allow).await;
     let pid = relay.pid();
     // Warm up: one relayed request so the runtime, client pool and allocator exist before measuring.
     let warm = client()
@@ -73,7 +107,7 @@ async fn one_gib_blob_streams_in_bounded_memory() {
 
     let growth = hwm.saturating_sub(rss_before);
     eprintln!(
-        "1 GiB through wharf-relay: registry up in {registry_up:?}, seeded in {seeded_in:?}, \
+        "1 GiB through the {driver:?} relay: registry up in {registry_up:?}, seeded in {seeded_in:?}, \
          transfer {took:?} without the pause ({:.0} MB/s); relay VmRSS before {rss_before} KiB, \
          during a {PAUSE:?} client pause {paused_rss} KiB, after {rss_after} KiB, VmHWM {hwm} KiB, \
          growth {growth} KiB",
@@ -87,3 +121,5 @@ async fn one_gib_blob_streams_in_bounded_memory() {
         "relay buffered while the client paused"
     );
 }
+
+both_drivers!(one_gib_blob_streams_in_bounded_memory);

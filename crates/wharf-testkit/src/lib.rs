@@ -9,6 +9,7 @@
 //!   with many layers, multi-platform indexes, Homebrew bottle indexes, Docker schema 1, and
 //!   umoci-built images pushed with skopeo.
 //! - [`Front`]: a fault-injecting front (429 + `Retry-After`, blob bodies cut short).
+//! - [`WorkerdRelay`]: the relay as a Worker on workerd (the relay's second driver).
 //! - [`Client`]: a native client that executes `wharf_oci` requests, directly or via a relay.
 //!
 //! The in-process servers (token, CDN, redirector, front) are tasks on the caller's tokio
@@ -32,6 +33,7 @@ pub mod tarball;
 pub mod token;
 mod umoci;
 pub mod users;
+pub mod workerd;
 
 pub use bottles::{SeededBottle, SeededBottles, DEFAULT_BOTTLE_TAGS};
 pub use cdn::CdnServer;
@@ -47,3 +49,4 @@ pub use seed::{Pattern, SeededBlob, SeededManifest};
 pub use seen::SeenRequest;
 pub use token::{Access, TokenConfig, TokenGrant, TokenServer};
 pub use users::{Credentials, Secret, User};
+pub use workerd::WorkerdRelay;

@@ -16,6 +16,10 @@ use tokio::task::JoinHandle;
 use url::Url;
 use wharf_relay::{AllowHost, Config};
 
+mod driver;
+#[allow(unused_imports)] // each test binary uses a different subset
+pub use driver::{assert_fields, Driver, Relay};
+
 /// A relay served in-process on a free loopback port; stopped on drop.
 pub struct InProcess {
     pub addr: SocketAddr,
