@@ -1,7 +1,8 @@
 //! Deploy anywhere (issue 11): the built page copied under `/wharf/` of a plain static server
 //! (Python's `http.server`, not wharf-relay), on one origin; the relay, without a page, on another
 //! origin that allows the first; `config.json` beside `index.html` names the relay. A bottle and a
-//! layer download with the right sha256.
+//! layer download with the right sha256. The relay is the binary or the Worker on workerd; a third
+//! journey serves the page from `wharf-relay --dist` with the relay on workerd.
 
 #![cfg(not(target_arch = "wasm32"))]
 
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use common::{dist, free_port, serial, sha256_file, Browser, Relay};
 use wharf_relay::Config;
-use wharf_testkit::{Flavor, Mode, Registry};
+use wharf_testkit::{Flavor, Mode, Registry, WorkerdRelay};
 
 const DOWNLOAD_WAIT: Duration = Duration::from_secs(60);
 
@@ -52,10 +53,9 @@ impl Drop for StaticServer {
     }
 }
 
-/// `dist/` copied to `<site>/wharf/`, with a `config.json` naming `relay_template`.
-fn publish(site: &Path, relay_template: &str) {
-    let target = site.join("wharf");
-    copy_tree(&dist(), &target);
+/// `dist/` copied to `target`, with a `config.json` naming `relay_template`.
+fn publish(target: &Path, relay_template: &str) {
+    copy_tree(&dist(), target);
     let config = serde_json::json!({ "relay": relay_template });
     std::fs::write(target.join("config.json"), config.to_string()).expect("config.json");
 }
@@ -74,8 +74,48 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn journey_deploy_static_page_and_relay_elsewhere() {
+/// The relay the page is configured to use, on its own origin.
+enum RelayElsewhere {
+    Binary(Relay),
+    Worker(WorkerdRelay),
+}
+
+impl RelayElsewhere {
+    /// A relay without a page that allows the registry and the page's origin.
+    async fn start(worker: bool, registry: &Registry, page_origin: &str) -> RelayElsewhere {
+        let registry_url = format!("http://{}", registry.host_port());
+        if worker {
+            let flags = ["--allow-host", &registry_url, "--allow-origin", page_origin];
+            return RelayElsewhere::Worker(WorkerdRelay::start(&flags).await.expect("workerd"));
+        }
+        RelayElsewhere::Binary(Relay::start_with(Config {
+            dist: None,
+            allow_hosts: vec![registry_url.parse().expect("allow host")],
+            allow_origins: vec![page_origin.parse().expect("origin")],
+            ..Config::default()
+        }))
+    }
+
+    fn template(&self) -> String {
+        match self {
+            RelayElsewhere::Binary(relay) => relay.url("/relay/{url}"),
+            RelayElsewhere::Worker(relay) => relay.relay_url("{url}"),
+        }
+    }
+}
+
+/// Where the page is served from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PageHost {
+    /// python's http.server, under `/wharf/`.
+    StaticServer,
+    /// `wharf-relay --dist` at `/` (its own relay route unused: config.json names another).
+    WharfRelay,
+}
+
+/// The page on `page`, its relay (`worker` or the binary) on another origin: a bottle and a
+/// layer download with the right sha256.
+async fn journey(page: PageHost, worker: bool, screenshot: &str) {
     let _serial = serial().await;
     let registry = Registry::start(Mode::Anonymous).await.expect("registry");
     let bottles = registry
@@ -87,21 +127,29 @@ async fn journey_deploy_static_page_and_relay_elsewhere() {
         .await
         .expect("image");
     let site = tempfile::tempdir().expect("site");
-    let static_port = free_port();
-    let page_origin = format!("http://127.0.0.1:{static_port}");
-    let relay = Relay::start_with(Config {
-        dist: None,
-        allow_hosts: vec![format!("http://{}", registry.host_port())
-            .parse()
-            .expect("allow host")],
-        allow_origins: vec![page_origin.parse().expect("origin")],
-        ..Config::default()
-    });
-    publish(site.path(), &relay.url("/relay/{url}"));
-    let _server = StaticServer::start(site.path(), static_port);
+    let page_port = free_port();
+    let page_origin = format!("http://127.0.0.1:{page_port}");
+    let relay = RelayElsewhere::start(worker, &registry, &page_origin).await;
+    let (_static, _page_relay, page_url) = match page {
+        PageHost::StaticServer => {
+            publish(&site.path().join("wharf"), &relay.template());
+            let server = StaticServer::start(site.path(), page_port);
+            (Some(server), None, format!("{page_origin}/wharf/"))
+        }
+        PageHost::WharfRelay => {
+            publish(site.path(), &relay.template());
+            let listen = format!("127.0.0.1:{page_port}").parse().expect("addr");
+            let config = Config {
+                dist: Some(site.path().to_path_buf()),
+                ..Config::default()
+            };
+            let server = Relay::start_at(listen, config);
+            (None, Some(server), format!("{page_origin}/"))
+        }
+    };
 
     let browser = Browser::start().await;
-    browser.open(&format!("{page_origin}/wharf/")).await;
+    browser.open(&page_url).await;
     // The relay setting comes from config.json, not this origin's /relay/.
     let reference = format!(
         "{}/homebrew/core/vim:{}",
@@ -135,13 +183,30 @@ async fn journey_deploy_static_page_and_relay_elsewhere() {
     let saved = wait_for_file_with_hash(&browser, layer.digest.hex()).await;
     assert_eq!(sha256_file(&saved), layer.digest.hex());
     assert!(
-        browser
-            .url()
-            .await
-            .starts_with(&format!("{page_origin}/wharf/")),
-        "the page keeps its path prefix in the address bar"
+        browser.url().await.starts_with(&page_url),
+        "the page keeps its path in the address bar"
     );
-    browser.screenshot("journey-deploy-static").await;
+    browser.screenshot(screenshot).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journey_deploy_static_page_and_relay_elsewhere() {
+    journey(PageHost::StaticServer, false, "journey-deploy-static").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journey_deploy_static_page_and_worker_relay() {
+    journey(PageHost::StaticServer, true, "journey-deploy-static-worker").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journey_deploy_page_on_wharf_relay_and_worker_relay() {
+    journey(
+        PageHost::WharfRelay,
+        true,
+        "journey-deploy-wharf-relay-worker",
+    )
+    .await;
 }
 
 /// The one downloaded file whose sha256 is `hex` (layer file names depend on the media type).

@@ -66,7 +66,11 @@ impl Relay {
 
     /// A relay with this configuration (e.g. no page, for a page hosted elsewhere).
     pub fn start_with(config: Config) -> Relay {
-        let addr: SocketAddr = "127.0.0.1:0".parse().expect("addr");
+        Relay::start_at("127.0.0.1:0".parse().expect("addr"), config)
+    }
+
+    /// Like [`Relay::start_with`], on `addr`.
+    pub fn start_at(addr: SocketAddr, config: Config) -> Relay {
         let (runtime, addr) = serve_relay(addr, config.clone());
         Relay {
             addr,

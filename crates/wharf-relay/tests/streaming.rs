@@ -1,6 +1,5 @@
 //! Streaming: a 1 GiB blob passes through each relay driver (the binary, and the Worker on
-//! workerd, each a separate process) with its resident memory growing less than the driver's
-//! bound, also while the client pauses (backpressure), and the bytes verify.
+//! workerd, each a separate process) with its resident memory growing less than 32 MiB, also while the client pauses (backpressure), and the bytes verify.
 
 mod common;
 
