@@ -19,6 +19,8 @@ pub fn bench(extra: &[String]) -> Result {
     ensure_hash_wasm()?;
     tools::build_page()?;
     sh::cargo(&["build", "--release", "-p", "wharf-relay"])?;
+    // Item 3 measures the relay as a Worker on workerd too.
+    crate::worker::build_worker()?;
     // Only what is built now is measured (wharf-bench also times any `wharf-<variant>/` there).
     let hashers = sh::root().join("target/bench/hashwasm");
     if hashers.exists() {

@@ -2,7 +2,7 @@
 //! 1 MiB blob GET, through the relay and straight to the registry, alternating; requests/s, MB/s
 //! and p99 as ratios, and errors (socket errors and non-2xx/3xx answers) counted.
 
-use wharf_testkit::Pattern;
+use wharf_testkit::{Pattern, WorkerdRelay};
 
 use crate::error::{Error, Result};
 use crate::procs::{quote, timed_sh};
@@ -125,47 +125,83 @@ pub async fn run(ctx: &Ctx, services: &Services) -> Result<Outcome> {
             accept: None,
         },
     ];
+    // The same relay as a Worker on workerd (built by `cargo xtask bench`), for the row beside it.
+    let allow = format!("http://{}", registry.host_port());
+    let worker = WorkerdRelay::start(&["--allow-host", &allow]).await?;
     let secs = ctx.wrk_secs();
     let mut rows = Vec::new();
     let mut details = Vec::new();
     for target in &targets {
         let direct_url = registry.v2_url(&target.path).to_string();
-        let relay_url = services.relay.relay_url(&direct_url);
+        let urls = [
+            direct_url.clone(),
+            services.relay.relay_url(&direct_url),
+            worker.relay_url(&direct_url),
+        ];
         let accept = target.accept.as_deref();
-        let (mut direct, mut relayed) = (Vec::new(), Vec::new());
+        // direct, axum relay, Worker relay
+        let mut results: [Vec<WrkResult>; 3] = Default::default();
         for run in 0..ctx.runs {
-            // Alternate which goes first, so neither always runs on a warmer machine.
-            if run % 2 == 0 {
-                direct.push(wrk(&direct_url, accept, secs).await?);
-                relayed.push(wrk(&relay_url, accept, secs).await?);
-            } else {
-                relayed.push(wrk(&relay_url, accept, secs).await?);
-                direct.push(wrk(&direct_url, accept, secs).await?);
+            // Rotate which goes first, so none always runs on a warmer machine.
+            for k in 0..urls.len() {
+                let which = (run + k) % urls.len();
+                results[which].push(wrk(&urls[which], accept, secs).await?);
             }
             eprintln!(
-                "   {} run {}: direct {:?}, relay {:?}",
+                "   {} run {}: direct {:?}, relay {:?}, worker {:?}",
                 target.label,
                 run + 1,
-                direct[run],
-                relayed[run]
+                results[0][run],
+                results[1][run],
+                results[2][run]
             );
         }
-        rows.extend(target_rows(target.label, secs, &relayed, &direct));
+        let [direct, relayed, workered] = &results;
+        rows.extend(target_rows(RELAY, target.label, secs, relayed, direct));
+        rows.extend(target_rows(WORKER, target.label, secs, workered, direct));
+        let errors = |list: &[WrkResult]| list.iter().map(|r| r.errors).collect::<Vec<_>>();
         details.push(format!(
-            "{}: errors per run through the relay {:?}, direct {:?}",
+            "{}: errors per run through the relay {:?}, the Worker {:?}, direct {:?}",
             target.label,
-            relayed.iter().map(|r| r.errors).collect::<Vec<_>>(),
-            direct.iter().map(|r| r.errors).collect::<Vec<_>>()
+            errors(relayed),
+            errors(workered),
+            errors(direct)
         ));
     }
     Ok(Outcome { rows, details })
 }
 
-fn target_rows(label: &str, secs: u64, relayed: &[WrkResult], direct: &[WrkResult]) -> Vec<Row> {
+/// Which relay a row measures, and whether it has a throughput goal.
+struct Through {
+    what: &'static str,
+    ratio_goal: Option<f64>,
+}
+
+const RELAY: Through = Through {
+    what: "relay overhead",
+    ratio_goal: Some(0.7),
+};
+/// workerd runs the Worker on one thread here; Cloudflare spreads isolates over its network.
+const WORKER: Through = Through {
+    what: "Worker relay (workerd) overhead",
+    ratio_goal: None,
+};
+
+fn target_rows(
+    through: Through,
+    label: &str,
+    secs: u64,
+    relayed: &[WrkResult],
+    direct: &[WrkResult],
+) -> Vec<Row> {
     let stat = |list: &[WrkResult], f: fn(&WrkResult) -> f64| {
         Stats::of(&list.iter().map(f).collect::<Vec<_>>())
     };
-    let what = format!("relay overhead, {label} (wrk -c 32 -d {secs}s)");
+    let what = format!("{}, {label} (wrk -c 32 -d {secs}s)", through.what);
+    let ratio = |row: Row| match through.ratio_goal {
+        Some(goal) => row.goal(Goal::RatioAtLeast(goal)),
+        None => row,
+    };
     let anchor = "straight to the registry";
     let errors = |list: &[WrkResult]| {
         Some(Stats::exact(
@@ -173,14 +209,16 @@ fn target_rows(label: &str, secs: u64, relayed: &[WrkResult], direct: &[WrkResul
         ))
     };
     vec![
-        Row::new(3, &format!("{what}: requests/s"), "req/s")
-            .ours(stat(relayed, |r| r.requests_per_sec))
-            .anchor(anchor, stat(direct, |r| r.requests_per_sec))
-            .goal(Goal::RatioAtLeast(0.7)),
-        Row::new(3, &format!("{what}: transfer"), "MB/s")
-            .ours(stat(relayed, |r| r.mb_per_sec))
-            .anchor(anchor, stat(direct, |r| r.mb_per_sec))
-            .goal(Goal::RatioAtLeast(0.7)),
+        ratio(
+            Row::new(3, &format!("{what}: requests/s"), "req/s")
+                .ours(stat(relayed, |r| r.requests_per_sec))
+                .anchor(anchor, stat(direct, |r| r.requests_per_sec)),
+        ),
+        ratio(
+            Row::new(3, &format!("{what}: transfer"), "MB/s")
+                .ours(stat(relayed, |r| r.mb_per_sec))
+                .anchor(anchor, stat(direct, |r| r.mb_per_sec)),
+        ),
         Row::new(3, &format!("{what}: p99 latency"), "ms")
             .ours(stat(relayed, |r| r.p99_ms))
             .anchor(anchor, stat(direct, |r| r.p99_ms)),
