@@ -78,6 +78,42 @@ mod tests {
         }
     }
 
+    /// `wrangler.toml` sets exactly the vars [`Settings`] reads, and every one of them parses.
+    #[test]
+    fn wrangler_toml_matches_the_settings() {
+        let toml = include_str!("../wrangler.toml");
+        let vars_section = toml.split("[vars]").nth(1).expect("a [vars] section");
+        let pairs: Vec<(String, String)> = vars_section
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#') && l.contains('='))
+            .map(|l| {
+                let (k, v) = l.split_once('=').unwrap();
+                (k.trim().to_owned(), v.trim().trim_matches('"').to_owned())
+            })
+            .collect();
+        let mut names: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            [
+                "ALLOW_HOSTS",
+                "ALLOW_ORIGINS",
+                "ALLOW_PUBLIC_HOSTS",
+                "MAX_REDIRECTS"
+            ]
+        );
+        let pairs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        Settings::from_vars(vars(&pairs)).expect("wrangler.toml's vars parse");
+        #[cfg(not(target_arch = "wasm32"))]
+        assert!(toml.contains(&format!(
+            "compatibility_date = \"{}\"",
+            crate::launch::COMPATIBILITY_DATE
+        )));
+    }
+
     #[test]
     fn reads_lists_like_the_flags() {
         let settings = Settings::from_vars(vars(&[
