@@ -2,6 +2,11 @@
 //! (between requests, and between the hops of one redirect chain). The relay checks the answer of every
 //! look-up it connects with, so it connects to the public server and never to the loopback one.
 //!
+//! Both drivers: the binary asks a scripted `Lookup` (its resolver is pluggable); the Worker on
+//! workerd asks the system resolver, so its tests script `/etc/hosts` instead (glibc reads it on
+//! every look-up), flipping it between requests and, for the chain, while the server answers the
+//! middle hop. workerd's network `allow` list (public addresses only here) is what refuses there.
+//!
 //! The "public" server listens on 11.22.33.44 (a public-class address) added to `lo` (tests run as
 //! root; `ip addr replace` is idempotent), the loopback one on 127.0.0.1 at the same port, so an answer
 //! that flipped would reach it.
@@ -19,6 +24,7 @@ use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
 use wharf_relay::resolve::{Answer, Lookup};
 use wharf_relay::Config;
+use wharf_testkit::WorkerdRelay;
 
 const PUBLIC: &str = "11.22.33.44";
 
@@ -97,8 +103,11 @@ fn closing(status: StatusCode, location: Option<String>, body: &'static str) -> 
     response
 }
 
+/// Called when the public server answers `/hop` (before its redirect back to rebind.test).
+type OnHop = Arc<dyn Fn() + Send + Sync>;
+
 /// The public server: `/plain` answers, `/start` → other.test `/hop` → rebind.test `/final`.
-async fn public_server() -> (u16, tokio::task::JoinHandle<()>) {
+async fn public_server(on_hop: OnHop) -> (u16, tokio::task::JoinHandle<()>) {
     let listener = TcpListener::bind((PUBLIC, 0)).await.expect("bind public");
     let port = listener.local_addr().unwrap().port();
     let app = Router::new()
@@ -116,6 +125,7 @@ async fn public_server() -> (u16, tokio::task::JoinHandle<()>) {
         .route(
             "/hop",
             get(move || async move {
+                on_hop();
                 let next = format!("http://rebind.test:{port}/final");
                 closing(StatusCode::FOUND, Some(next), "")
             }),
@@ -139,7 +149,7 @@ struct Setup {
 
 async fn setup(lookup: Arc<Scripted>) -> Setup {
     add_public_address();
-    let (port, public) = public_server().await;
+    let (port, public) = public_server(Arc::new(|| {})).await;
     // Same port on loopback: where a flipped answer would connect.
     let loopback = Counter::start(&format!("127.0.0.1:{port}")).await;
     let hosts = [
@@ -217,6 +227,136 @@ async fn the_same_chain_with_a_stable_answer_arrives() {
     let s = setup(lookup).await;
     let url = format!("http://rebind.test:{}/start", s.port);
     let (status, _, text) = fetch(&s, &url).await;
+    assert_eq!((status, text.as_str()), (200, "final"));
+    assert_eq!(s.loopback.connections(), 0);
+}
+
+/// `/etc/hosts` with test names appended; the original is put back on drop (also on a panic).
+struct HostsFile {
+    original: String,
+}
+
+const HOSTS: &str = "/etc/hosts";
+
+impl HostsFile {
+    fn new() -> HostsFile {
+        let original = std::fs::read_to_string(HOSTS).expect("read /etc/hosts");
+        HostsFile { original }
+    }
+
+    /// Rewrites the file in place (it may be a bind mount): the original plus `entries`.
+    fn set(&self, entries: &[(&str, &str)]) {
+        write_hosts(&self.original, entries);
+    }
+}
+
+fn write_hosts(original: &str, entries: &[(&str, &str)]) {
+    let mut text = original.trim_end().to_owned();
+    text.push_str("\n# wharf-relay rebinding test\n");
+    for (name, ip) in entries {
+        text.push_str(&format!("{ip} {name}\n"));
+    }
+    std::fs::write(HOSTS, text).expect("write /etc/hosts");
+}
+
+impl Drop for HostsFile {
+    fn drop(&mut self) {
+        let _ = std::fs::write(HOSTS, &self.original);
+    }
+}
+
+/// The worker tests share `/etc/hosts`: one at a time.
+static HOSTS_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+struct WorkerSetup {
+    relay: WorkerdRelay,
+    loopback: Counter,
+    port: u16,
+    _public: tokio::task::JoinHandle<()>,
+}
+
+async fn worker_setup(on_hop: OnHop) -> WorkerSetup {
+    add_public_address();
+    let (port, public) = public_server(on_hop).await;
+    let loopback = Counter::start(&format!("127.0.0.1:{port}")).await;
+    let rebind = format!("http://rebind.test:{port}");
+    let other = format!("http://other.test:{port}");
+    let flags = [
+        "--allow-public-host",
+        &rebind,
+        "--allow-public-host",
+        &other,
+    ];
+    let relay = WorkerdRelay::start(&flags).await.expect("workerd");
+    WorkerSetup {
+        relay,
+        loopback,
+        port,
+        _public: public,
+    }
+}
+
+async fn worker_fetch(relay: &WorkerdRelay, url: &str) -> (u16, serde_json::Value, String) {
+    let response = common::client()
+        .get(relay.relay_url(url))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+    (status, json, text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_an_answer_that_flips_to_loopback_is_refused() {
+    let _one = HOSTS_LOCK.lock().await;
+    let hosts = HostsFile::new();
+    hosts.set(&[("rebind.test", PUBLIC)]);
+    let s = worker_setup(Arc::new(|| {})).await;
+    let url = format!("http://rebind.test:{}/plain", s.port);
+
+    let (status, _, text) = worker_fetch(&s.relay, &url).await;
+    assert_eq!((status, text.as_str()), (200, "public"));
+    hosts.set(&[("rebind.test", "127.0.0.1")]);
+    for _ in 0..3 {
+        let (status, json, text) = worker_fetch(&s.relay, &url).await;
+        assert_eq!(status, 502, "{text}");
+        assert_eq!(json["error"], "upstream unreachable");
+        assert_eq!(json["host"], "rebind.test");
+    }
+    assert_eq!(s.loopback.connections(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_a_redirect_chain_back_to_a_rebound_name_is_refused() {
+    let _one = HOSTS_LOCK.lock().await;
+    let hosts = HostsFile::new();
+    hosts.set(&[("rebind.test", PUBLIC), ("other.test", PUBLIC)]);
+    // While other.test answers the middle hop, rebind.test starts to answer loopback.
+    let original = hosts.original.clone();
+    let flip: OnHop = Arc::new(move || {
+        write_hosts(
+            &original,
+            &[("rebind.test", "127.0.0.1"), ("other.test", PUBLIC)],
+        )
+    });
+    let s = worker_setup(flip).await;
+    let url = format!("http://rebind.test:{}/start", s.port);
+    let (status, json, text) = worker_fetch(&s.relay, &url).await;
+    assert_eq!(status, 502, "{text}");
+    assert_eq!(json["host"], "rebind.test");
+    assert_eq!(s.loopback.connections(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_the_same_chain_with_a_stable_answer_arrives() {
+    let _one = HOSTS_LOCK.lock().await;
+    let hosts = HostsFile::new();
+    hosts.set(&[("rebind.test", PUBLIC), ("other.test", PUBLIC)]);
+    let s = worker_setup(Arc::new(|| {})).await;
+    let url = format!("http://rebind.test:{}/start", s.port);
+    let (status, _, text) = worker_fetch(&s.relay, &url).await;
     assert_eq!((status, text.as_str()), (200, "final"));
     assert_eq!(s.loopback.connections(), 0);
 }
