@@ -37,6 +37,8 @@ pub fn soak(extra: &[String]) -> Result {
     tools::ensure_apt(tools::REGISTRY_APT)?;
     tools::ensure_apt(APT)?;
     sh::cargo(&["build", "--release", "-p", "wharf-relay"])?;
+    // Both drivers are soaked: the binary, then the Worker on workerd.
+    crate::worker::build_worker()?;
     let mut args = vec!["run", "--release", "-p", "wharf-bench", "--", "soak"];
     args.extend(extra.iter().map(String::as_str));
     sh::cargo(&args)

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use wharf_testkit::{Fault, Front, Mode, Pattern, Registry};
+use wharf_testkit::{Fault, Front, Mode, Pattern, Registry, WorkerdRelay};
 
 use crate::error::{Error, Result};
 use crate::procs::{status_bytes, PeakSampler};
@@ -39,6 +39,45 @@ enum Scenario {
     TooMany,
     Unavailable,
 }
+
+/// The relay drivers the soak runs, one after the other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Driver {
+    /// The release `wharf-relay`.
+    Binary,
+    /// `wharf-relay-worker` on workerd.
+    Worker,
+}
+
+impl Driver {
+    fn name(self) -> &'static str {
+        match self {
+            Driver::Binary => "wharf-relay",
+            Driver::Worker => "the Worker relay on workerd",
+        }
+    }
+
+    /// The scenarios that apply. A Worker has no idle timeout of its own: it passes the upstream
+    /// body through without touching it (no CPU per byte, which Cloudflare's CPU budget needs), so
+    /// a stalled upstream stays stalled until the client gives up; `Stall` is the binary's alone.
+    fn scenarios(self) -> &'static [Scenario] {
+        match self {
+            Driver::Binary => &SCENARIOS,
+            Driver::Worker => &WORKER_SCENARIOS,
+        }
+    }
+}
+
+const WORKER_SCENARIOS: [Scenario; 8] = [
+    Scenario::Whole,
+    Scenario::Range,
+    Scenario::SlowHeaders,
+    Scenario::SlowReader,
+    Scenario::Disconnect,
+    Scenario::Cut,
+    Scenario::TooMany,
+    Scenario::Unavailable,
+];
 
 const SCENARIOS: [Scenario; 9] = [
     Scenario::Whole,
@@ -92,8 +131,38 @@ struct Blobs {
     large_path: String,
 }
 
+/// The relay under soak, as its own process.
+enum SoakRelay {
+    Binary(RelayProcess),
+    Worker(WorkerdRelay),
+}
+
+impl SoakRelay {
+    fn pid(&self) -> u32 {
+        match self {
+            SoakRelay::Binary(r) => r.pid(),
+            SoakRelay::Worker(r) => r.pid(),
+        }
+    }
+
+    fn relay_url(&self, upstream: &str) -> String {
+        match self {
+            SoakRelay::Binary(r) => r.relay_url(upstream),
+            SoakRelay::Worker(r) => r.relay_url(upstream),
+        }
+    }
+
+    fn base(&self) -> String {
+        match self {
+            SoakRelay::Binary(r) => r.base.clone(),
+            SoakRelay::Worker(r) => r.base(),
+        }
+    }
+}
+
 struct Setup {
-    relay: RelayProcess,
+    relay: SoakRelay,
+    driver: Driver,
     front: Front,
     blobs: Arc<Blobs>,
     manifest_url: String,
@@ -102,15 +171,36 @@ struct Setup {
     _dist: tempfile::TempDir,
 }
 
+/// Soaks each driver for `secs`; writes `target/soak/report.md`; true when every check passed.
 pub async fn run(root: &std::path::Path, secs: u64) -> Result<bool> {
     let out = root.join("target/soak");
     std::fs::create_dir_all(&out).map_err(Error::io(format!("creating {}", out.display())))?;
-    let setup = setup(root, &out).await?;
+    let mut text = String::new();
+    let mut passed = true;
+    for driver in [Driver::Binary, Driver::Worker] {
+        let (section, ok) = run_one(root, &out, secs, driver).await?;
+        text.push_str(&section);
+        text.push('\n');
+        passed &= ok;
+    }
+    let path = out.join("report.md");
+    std::fs::write(&path, &text).map_err(Error::io(format!("{}", path.display())))?;
+    println!("{text}\nwritten: {}", path.display());
+    Ok(passed)
+}
+
+async fn run_one(
+    root: &std::path::Path,
+    out: &std::path::Path,
+    secs: u64,
+    driver: Driver,
+) -> Result<(String, bool)> {
+    let setup = setup(root, out, driver).await?;
     let pid = setup.relay.pid();
     let client = |i: u8| client_from([127, 0, 0, 60 + i]);
     // Warm up: every scenario once, then let idle connections close.
     let warm = client(CLIENTS)?;
-    for scenario in SCENARIOS {
+    for &scenario in driver.scenarios() {
         transfer(&warm, &setup, scenario).await;
     }
     drop(warm);
@@ -120,7 +210,10 @@ pub async fn run(root: &std::path::Path, secs: u64) -> Result<bool> {
     let sampler = PeakSampler::start(Duration::from_millis(200), move || {
         status_bytes(pid, "VmRSS").unwrap_or(0)
     });
-    eprintln!("soak: {secs} s, {CLIENTS} client tasks and wrk; relay pid {pid}, {fds_before} fds");
+    eprintln!(
+        "soak of {}: {secs} s, {CLIENTS} client tasks and wrk; pid {pid}, {fds_before} fds",
+        driver.name()
+    );
     let tallies = Arc::new(Mutex::new(BTreeMap::<Scenario, Tally>::new()));
     let deadline = Instant::now() + Duration::from_secs(secs);
     let setup = Arc::new(setup);
@@ -130,7 +223,8 @@ pub async fn run(root: &std::path::Path, secs: u64) -> Result<bool> {
         tasks.push(tokio::spawn(async move {
             let mut rng = u64::from(i) * 0x9E37_79B9_7F4A_7C15 + 1;
             while Instant::now() < deadline {
-                let scenario = SCENARIOS[next(&mut rng) as usize % SCENARIOS.len()];
+                let scenarios = setup.driver.scenarios();
+                let scenario = scenarios[next(&mut rng) as usize % scenarios.len()];
                 let verdict = transfer(&http, &setup, scenario).await;
                 record(&tallies, scenario, verdict);
             }
@@ -145,9 +239,11 @@ pub async fn run(root: &std::path::Path, secs: u64) -> Result<bool> {
     let rss_peak = sampler.finish();
     let fds_after = settle(pid, fds_before).await;
     let rss_after = status_bytes(pid, "VmRSS");
-    let healthy = healthz(&setup.relay.base).await;
+    let healthy = healthz(&setup.relay.base()).await;
     let tallies = tallies.lock().map(|t| t.clone()).unwrap_or_default();
     let report = Report {
+        driver: driver.name(),
+        scenarios: driver.scenarios(),
         secs,
         tallies,
         faults_seen: setup.front.faults_seen(),
@@ -156,14 +252,10 @@ pub async fn run(root: &std::path::Path, secs: u64) -> Result<bool> {
         rss: (rss_before, rss_peak, rss_after),
         healthy,
     };
-    let (text, passed) = report.render();
-    let path = out.join("report.md");
-    std::fs::write(&path, &text).map_err(Error::io(format!("{}", path.display())))?;
-    println!("{text}\nwritten: {}", path.display());
-    Ok(passed)
+    Ok(report.render())
 }
 
-async fn setup(root: &std::path::Path, out: &std::path::Path) -> Result<Setup> {
+async fn setup(root: &std::path::Path, out: &std::path::Path, driver: Driver) -> Result<Setup> {
     let registry = Registry::start(Mode::Anonymous).await?;
     let small = Pattern::new(0x50a1).bytes(0, SMALL);
     let large = Pattern::new(0x50a2).bytes(0, LARGE);
@@ -188,12 +280,20 @@ async fn setup(root: &std::path::Path, out: &std::path::Path) -> Result<Setup> {
     let relay_bin = root.join("target/release/wharf-relay");
     let log = out.join("relay.log");
     let allow = [format!("http://{}", front.host_port())];
-    let relay = RelayProcess::start_with(&relay_bin, dist.path(), &allow, &log, &extra).await?;
+    let relay = match driver {
+        Driver::Binary => SoakRelay::Binary(
+            RelayProcess::start_with(&relay_bin, dist.path(), &allow, &log, &extra).await?,
+        ),
+        Driver::Worker => {
+            SoakRelay::Worker(WorkerdRelay::start(&["--allow-host", &allow[0]]).await?)
+        }
+    };
     let manifest = front.fault_url(Fault::Pass, &format!("{REPO}/manifests/1"));
     Ok(Setup {
         manifest_url: relay.relay_url(&manifest),
         manifest_type: image.manifest.media_type.clone(),
         relay,
+        driver,
         blobs: Arc::new(Blobs {
             small,
             small_path: format!("{REPO}/blobs/{}", small_blob.digest),

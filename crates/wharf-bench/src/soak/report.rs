@@ -8,6 +8,10 @@ use super::{Scenario, Tally, MEMORY_BUDGET};
 use crate::wrk::WrkResult;
 
 pub(super) struct Report {
+    /// Which relay driver ran.
+    pub driver: &'static str,
+    /// The scenarios that apply to it.
+    pub scenarios: &'static [Scenario],
     pub secs: u64,
     pub tallies: BTreeMap<Scenario, Tally>,
     pub faults_seen: BTreeMap<Fault, u64>,
@@ -25,10 +29,10 @@ impl Report {
     /// Markdown, and whether every check passed.
     pub fn render(&self) -> (String, bool) {
         let mut md = format!(
-            "Soak of `wharf-relay` for {} s (`cargo xtask soak --secs {}`).\n\n\
+            "## Soak of {} for {} s (`cargo xtask soak --secs {}`)\n\n\
              | scenario | transfers | as expected | unexpected | wrong bytes | verified MB |\n\
              | --- | ---: | ---: | ---: | ---: | ---: |\n",
-            self.secs, self.secs
+            self.driver, self.secs, self.secs
         );
         for (scenario, t) in &self.tallies {
             md.push_str(&format!(
@@ -68,7 +72,8 @@ impl Report {
         let (fds_before, fds_after) = self.fds;
         let (rested, peak, after) = self.rss;
         let growth = peak.saturating_sub(rested);
-        let every = super::SCENARIOS
+        let every = self
+            .scenarios
             .iter()
             .all(|s| self.tallies.get(s).is_some_and(|t| t.runs > 0));
         let wrk = match &self.wrk {
