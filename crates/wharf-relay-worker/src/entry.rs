@@ -11,11 +11,7 @@ use worker::{event, Context, Env, Headers, Request, Response, Result};
 async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
     let url = request.url()?;
     match url.path() {
-        "/healthz" => Ok(json(
-            StatusCode::OK,
-            br#"{"status":"ok"}"#.to_vec(),
-            HeaderMap::new(),
-        )),
+        "/healthz" => Ok(healthz()),
         path if path == "/relay" || path.starts_with("/relay/") => {
             let uri = match url.query() {
                 Some(query) => format!("{path}?{query}"),
@@ -36,6 +32,14 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
             HeaderMap::new(),
         )),
     }
+}
+
+/// `{"status":"ok","wasm_memory":N}`: the Wasm instance's linear memory in bytes (it only grows,
+/// so a leak in the Worker shows here; the soak reads it).
+fn healthz() -> Response {
+    let bytes = core::arch::wasm32::memory_size(0) as u64 * 65536;
+    let body = format!(r#"{{"status":"ok","wasm_memory":{bytes}}}"#);
+    json(StatusCode::OK, body.into_bytes(), HeaderMap::new())
 }
 
 /// `/relay/...` for every method.

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use wharf_testkit::Fault;
 
-use super::{Scenario, Tally, MEMORY_BUDGET};
+use super::{Scenario, Tally};
 use crate::wrk::WrkResult;
 
 pub(super) struct Report {
@@ -20,6 +20,10 @@ pub(super) struct Report {
     pub fds: (usize, Option<usize>),
     /// Rested, peak during the load, after it.
     pub rss: (u64, u64, Option<u64>),
+    /// How much the RSS may grow.
+    pub budget: u64,
+    /// The Worker's Wasm memory before and after the load.
+    pub wasm_memory: Option<(u64, u64)>,
     pub healthy: bool,
 }
 
@@ -83,7 +87,7 @@ impl Report {
             ),
             Err(e) => (format!("failed: {e}"), false),
         };
-        vec![
+        let mut checks = vec![
             (
                 "relay alive and /healthz answers",
                 self.healthy.to_string(),
@@ -117,9 +121,18 @@ impl Report {
                     peak as f64 / MIB,
                     after.map_or("gone".into(), |a| format!("{:.1}", a as f64 / MIB))
                 ),
-                growth < MEMORY_BUDGET,
+                growth < self.budget,
             ),
-        ]
+        ];
+        if let Some((before, after)) = self.wasm_memory {
+            checks.push((
+                "the Worker's Wasm memory before / after (MiB)",
+                format!("{:.2} / {:.2}", before as f64 / MIB, after as f64 / MIB),
+                // Concurrent requests may take a few more 64 KiB pages once; a leak takes more.
+                after <= before + (1 << 20),
+            ));
+        }
+        checks
     }
 }
 
