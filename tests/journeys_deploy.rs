@@ -76,7 +76,7 @@ fn copy_tree(from: &Path, to: &Path) {
 
 /// The relay the page is configured to use, on its own origin.
 enum RelayElsewhere {
-    Binary(Relay),
+    Binary(Box<Relay>),
     Worker(WorkerdRelay),
 }
 
@@ -88,12 +88,12 @@ impl RelayElsewhere {
             let flags = ["--allow-host", &registry_url, "--allow-origin", page_origin];
             return RelayElsewhere::Worker(WorkerdRelay::start(&flags).await.expect("workerd"));
         }
-        RelayElsewhere::Binary(Relay::start_with(Config {
+        RelayElsewhere::Binary(Box::new(Relay::start_with(Config {
             dist: None,
             allow_hosts: vec![registry_url.parse().expect("allow host")],
             allow_origins: vec![page_origin.parse().expect("origin")],
             ..Config::default()
-        }))
+        })))
     }
 
     fn template(&self) -> String {
