@@ -169,12 +169,9 @@ async fn setup(lookup: Arc<Scripted>) -> Setup {
     }
 }
 
-async fn fetch(setup: &Setup, url: &str) -> (u16, serde_json::Value, String) {
-    let response = common::client()
-        .get(setup.relay.relay_url(url))
-        .send()
-        .await
-        .unwrap();
+/// GETs `relay_url`: status, body as JSON (Null if it is not), body as text.
+async fn get_via(relay_url: String) -> (u16, serde_json::Value, String) {
+    let response = common::client().get(relay_url).send().await.unwrap();
     let status = response.status().as_u16();
     let text = response.text().await.unwrap();
     let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
@@ -187,10 +184,10 @@ async fn an_answer_that_flips_to_loopback_is_refused() {
     let s = setup(Arc::clone(&lookup)).await;
     let url = format!("http://rebind.test:{}/plain", s.port);
 
-    let (status, _, text) = fetch(&s, &url).await;
+    let (status, _, text) = get_via(s.relay.relay_url(&url)).await;
     assert_eq!((status, text.as_str()), (200, "public"));
     for _ in 0..3 {
-        let (status, json, _) = fetch(&s, &url).await;
+        let (status, json, _) = get_via(s.relay.relay_url(&url)).await;
         assert_eq!(status, 403);
         assert_eq!(json["error"], "address not allowed");
         assert_eq!(json["address"], "127.0.0.1");
@@ -211,7 +208,7 @@ async fn a_redirect_chain_back_to_a_rebound_name_is_refused() {
     ]);
     let s = setup(Arc::clone(&lookup)).await;
     let url = format!("http://rebind.test:{}/start", s.port);
-    let (status, json, _) = fetch(&s, &url).await;
+    let (status, json, _) = get_via(s.relay.relay_url(&url)).await;
     assert_eq!(status, 403, "{json}");
     assert_eq!(json["error"], "address not allowed");
     assert_eq!(json["host"], "rebind.test");
@@ -226,7 +223,7 @@ async fn the_same_chain_with_a_stable_answer_arrives() {
     let lookup = Scripted::new(&[("rebind.test", &[PUBLIC]), ("other.test", &[PUBLIC])]);
     let s = setup(lookup).await;
     let url = format!("http://rebind.test:{}/start", s.port);
-    let (status, _, text) = fetch(&s, &url).await;
+    let (status, _, text) = get_via(s.relay.relay_url(&url)).await;
     assert_eq!((status, text.as_str()), (200, "final"));
     assert_eq!(s.loopback.connections(), 0);
 }
@@ -296,18 +293,6 @@ async fn worker_setup(on_hop: OnHop) -> WorkerSetup {
     }
 }
 
-async fn worker_fetch(relay: &WorkerdRelay, url: &str) -> (u16, serde_json::Value, String) {
-    let response = common::client()
-        .get(relay.relay_url(url))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
-    (status, json, text)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_an_answer_that_flips_to_loopback_is_refused() {
     let _one = HOSTS_LOCK.lock().await;
@@ -316,11 +301,11 @@ async fn worker_an_answer_that_flips_to_loopback_is_refused() {
     let s = worker_setup(Arc::new(|| {})).await;
     let url = format!("http://rebind.test:{}/plain", s.port);
 
-    let (status, _, text) = worker_fetch(&s.relay, &url).await;
+    let (status, _, text) = get_via(s.relay.relay_url(&url)).await;
     assert_eq!((status, text.as_str()), (200, "public"));
     hosts.set(&[("rebind.test", "127.0.0.1")]);
     for _ in 0..3 {
-        let (status, json, text) = worker_fetch(&s.relay, &url).await;
+        let (status, json, text) = get_via(s.relay.relay_url(&url)).await;
         assert_eq!(status, 502, "{text}");
         assert_eq!(json["error"], "upstream unreachable");
         assert_eq!(json["host"], "rebind.test");
@@ -328,35 +313,39 @@ async fn worker_an_answer_that_flips_to_loopback_is_refused() {
     assert_eq!(s.loopback.connections(), 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn worker_a_redirect_chain_back_to_a_rebound_name_is_refused() {
+/// The A→B→A chain through the Worker: `rebound` makes rebind.test answer loopback while
+/// other.test answers the middle hop. Status, JSON, text, and the loopback listener's connections.
+async fn worker_chain(rebound: bool) -> (u16, serde_json::Value, String, usize) {
     let _one = HOSTS_LOCK.lock().await;
     let hosts = HostsFile::new();
     hosts.set(&[("rebind.test", PUBLIC), ("other.test", PUBLIC)]);
-    // While other.test answers the middle hop, rebind.test starts to answer loopback.
     let original = hosts.original.clone();
     let flip: OnHop = Arc::new(move || {
-        write_hosts(
-            &original,
-            &[("rebind.test", "127.0.0.1"), ("other.test", PUBLIC)],
-        )
+        if rebound {
+            write_hosts(
+                &original,
+                &[("rebind.test", "127.0.0.1"), ("other.test", PUBLIC)],
+            );
+        }
     });
     let s = worker_setup(flip).await;
     let url = format!("http://rebind.test:{}/start", s.port);
-    let (status, json, text) = worker_fetch(&s.relay, &url).await;
+    let (status, json, text) = get_via(s.relay.relay_url(&url)).await;
+    (status, json, text, s.loopback.connections())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_a_redirect_chain_back_to_a_rebound_name_is_refused() {
+    let (status, json, text, loopback) = worker_chain(true).await;
     assert_eq!(status, 502, "{text}");
     assert_eq!(json["host"], "rebind.test");
-    assert_eq!(s.loopback.connections(), 0);
+    assert_eq!(loopback, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_the_same_chain_with_a_stable_answer_arrives() {
-    let _one = HOSTS_LOCK.lock().await;
-    let hosts = HostsFile::new();
-    hosts.set(&[("rebind.test", PUBLIC), ("other.test", PUBLIC)]);
-    let s = worker_setup(Arc::new(|| {})).await;
-    let url = format!("http://rebind.test:{}/start", s.port);
-    let (status, _, text) = worker_fetch(&s.relay, &url).await;
+    // The control: the answers stay public and the chain ends at /final.
+    let (status, _, text, loopback) = worker_chain(false).await;
     assert_eq!((status, text.as_str()), (200, "final"));
-    assert_eq!(s.loopback.connections(), 0);
+    assert_eq!(loopback, 0);
 }

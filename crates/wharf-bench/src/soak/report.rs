@@ -11,7 +11,7 @@ pub(super) struct Report {
     /// Which relay driver ran.
     pub driver: &'static str,
     /// The scenarios that apply to it.
-    pub scenarios: &'static [Scenario],
+    pub scenarios: Vec<Scenario>,
     pub secs: u64,
     pub tallies: BTreeMap<Scenario, Tally>,
     pub faults_seen: BTreeMap<Fault, u64>,
