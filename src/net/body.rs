@@ -3,7 +3,7 @@
 //! A BYOB ("bring your own buffer") reader fills one JS `ArrayBuffer` again and again: each read
 //! transfers the buffer to the stream and hands it back filled, so no chunk is left for the
 //! garbage collector (with a default reader Chromium's tab grew by hundreds of MiB per GiB, see
-//! NOTES section 8). The filled bytes are copied once into a reused Wasm buffer, where they are
+//! docs/environment.md section 5). The filled bytes are copied once into a reused Wasm buffer, where they are
 //! hashed and written to storage. `read(view, {min})` asks the stream to fill the whole buffer
 //! before answering, which keeps the per-chunk overhead low; browsers that ignore `min` just
 //! answer with smaller chunks. Streams that are not byte streams fall back to a default reader.

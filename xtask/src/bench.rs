@@ -6,7 +6,7 @@ use crate::sh;
 use crate::tools;
 use crate::Result;
 
-/// The anchor of item 1; NOTES.md section 7 measured this version.
+/// The anchor of item 1; docs/environment.md section 4 says why.
 const HASH_WASM_NPM: &str = "hash-wasm@4.13.0";
 /// Debian packages (and a binary each provides) the bench needs beyond the test tools.
 const APT: &[(&str, &str)] = &[("wrk", "wrk"), ("curl", "curl")];

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use crate::error::{Error, Result};
 use crate::procs::Group;
 
-/// NOTES.md section 1: without the networking flags Chromium floods the closed network.
+/// docs/environment.md section 1: without the networking flags Chromium floods the closed network.
 const CHROMIUM_ARGS: &[&str] = &[
     "--headless",
     "--no-sandbox",

@@ -172,7 +172,7 @@ async fn range_passes_through(driver: Driver) {
 }
 
 async fn short_bodies_are_errors_not_clean_ends(driver: Driver) {
-    // distribution 2.8.2's 416 claims more bytes than it sends (NOTES.md section 2).
+    // distribution 2.8.2's 416 claims more bytes than it sends (docs/environment.md section 2).
     let registry = Registry::start(Mode::Anonymous).await.unwrap();
     let blob = registry
         .push_blob("short/blob", Pattern::new(1).bytes(0, 1000))

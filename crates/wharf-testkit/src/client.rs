@@ -6,7 +6,7 @@
 //!
 //! Redirects are followed here (at most [`MAX_REDIRECTS`]), not by reqwest, so that every hop is
 //! recorded and `Authorization` is dropped whenever scheme, host or port changes (as the relay
-//! must do too; NOTES.md section 6).
+//! must do too; docs/environment.md section 3).
 
 use std::collections::HashSet;
 use std::sync::{Mutex, PoisonError};

@@ -1,5 +1,5 @@
 //! Seeding through the registry's own API (reqwest): blobs (in memory or streamed from a
-//! deterministic generator, up to GiBs without holding them) and manifests. NOTES.md section 2:
+//! deterministic generator, up to GiBs without holding them) and manifests. docs/environment.md section 2:
 //! `POST /v2/<name>/blobs/uploads/` -> 202 + `Location`, then `PUT <Location>&digest=..` with
 //! `Content-Type: application/octet-stream` (without it 2.8.2 answers DIGEST_INVALID).
 

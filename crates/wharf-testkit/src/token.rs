@@ -1,5 +1,5 @@
 //! The token server of token mode, in process (axum). It issues what distribution 2.8.2
-//! accepts (NOTES.md section 2): an ES256 JWT whose `x5c` header holds the base64 DER of a
+//! accepts (docs/environment.md section 2): an ES256 JWT whose `x5c` header holds the base64 DER of a
 //! self-signed certificate (its PEM is the registry's `rootcertbundle`), with claims `iss`,
 //! `sub`, `aud` (a string), `exp`, `nbf`, `iat`, `jti` and `access`.
 //!

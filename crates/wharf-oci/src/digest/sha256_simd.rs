@@ -1,6 +1,6 @@
 //! SHA-256 for `wasm32` with SIMD128, the hot loop of every download in the browser.
 //!
-//! Hand-written because the in-browser hash sets the pace of a download (NOTES.md section 7) and
+//! Hand-written because the in-browser hash sets the pace of a download (docs/environment.md section 4) and
 //! sha2's wasm32 backend runs ~12% slower in Chromium than this one (`cargo xtask bench`, item 1:
 //! ~1.29x hash-wasm for sha2 0.11 vs ~1.44x here, same run). What makes the difference is how V8
 //! compiles the scalar rounds, so the shape below is deliberate:
