@@ -3,7 +3,7 @@
 
 use wharf_oci::bottle::{Bottle, BottleIndex};
 use wharf_oci::manifest::{Descriptor, Fetched, ImageConfig, ImageManifest, Manifest, Schema1};
-use wharf_oci::platform::{self, EntryKind, Platform};
+use wharf_oci::platform::{self, Platform};
 use wharf_oci::{Digest, Reference};
 
 use crate::net::{IoError, RegistryClient};
@@ -195,7 +195,7 @@ fn platform_row(entry: &platform::Entry<'_>) -> PlatformRow {
         os_version: entry.platform.and_then(|p| p.os_version.clone()),
         media_type: d.media_type_str().to_owned(),
         size: d.size,
-        attestation: entry.kind != EntryKind::Runnable,
+        not_offered: entry.kind.label(),
     }
 }
 

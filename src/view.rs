@@ -35,13 +35,14 @@ pub enum LookedKind {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlatformRow {
     pub digest: Digest,
-    /// `os/arch[/variant]`, or `unknown/unknown` for attestations.
+    /// `os/arch[/variant]`, `unknown/unknown` for attestations, `unknown` without a platform.
     pub platform: String,
     pub os_version: Option<String>,
     pub media_type: String,
     pub size: u64,
-    /// Attestation manifests are shown but never offered as a platform.
-    pub attestation: bool,
+    /// Why the entry is shown but not offered ("attestation", "nested index", "artifact",
+    /// "no platform"); None for an image the user may choose.
+    pub not_offered: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,4 +1,5 @@
-//! The platforms of an index; attestation entries are marked, not offered.
+//! The platforms of an index; entries that are no runnable image (attestations, nested indexes,
+//! artifacts, images without a platform) are marked with what they are, not offered.
 
 use wharf_oci::Digest;
 use yew::prelude::*;
@@ -16,13 +17,12 @@ pub fn platform_table(props: &Props) -> Html {
     let rows = props.rows.iter().map(|row| {
         let digest = row.digest.clone();
         let onclick = props.on_choose.reform(move |_| digest.clone());
-        let choose = if row.attestation {
-            html! { <span class="badge">{ "attestation" }</span> }
-        } else {
-            html! { <button class="small" {onclick}>{ "Choose" }</button> }
+        let choose = match row.not_offered {
+            Some(label) => html! { <span class="badge">{ label }</span> },
+            None => html! { <button class="small" {onclick}>{ "Choose" }</button> },
         };
         html! {
-            <tr data-platform={row.platform.clone()} class={classes!(row.attestation.then_some("muted"))}>
+            <tr data-platform={row.platform.clone()} class={classes!(row.not_offered.map(|_| "muted"))}>
                 <td><code>{ &row.platform }</code></td>
                 <td>{ row.os_version.clone().unwrap_or_default() }</td>
                 <td class="num">{ human_bytes(row.size) }</td>

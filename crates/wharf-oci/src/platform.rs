@@ -165,8 +165,25 @@ pub enum EntryKind {
     /// A BuildKit attestation manifest (`unknown/unknown`, annotation
     /// `vnd.docker.reference.type: attestation-manifest`): listed, never selected.
     Attestation,
-    /// Anything else: no or unknown platform, an artifact, a nested index.
-    Other,
+    /// An index (or Docker manifest list) inside the index.
+    NestedIndex,
+    /// An artifact: an `artifactType`, or a media type that is no image manifest.
+    Artifact,
+    /// An image manifest without a usable platform (none, partial, or `unknown/unknown`).
+    NoPlatform,
+}
+
+impl EntryKind {
+    /// What the page calls an entry it does not offer (None for a runnable image).
+    pub fn label(self) -> Option<&'static str> {
+        match self {
+            EntryKind::Runnable => None,
+            EntryKind::Attestation => Some("attestation"),
+            EntryKind::NestedIndex => Some("nested index"),
+            EntryKind::Artifact => Some("artifact"),
+            EntryKind::NoPlatform => Some("no platform"),
+        }
+    }
 }
 
 /// Annotation BuildKit puts on attestation entries.
@@ -213,17 +230,20 @@ fn classify(descriptor: &Descriptor) -> EntryKind {
     if reference_type == Some(ATTESTATION_MANIFEST) {
         return EntryKind::Attestation;
     }
+    use crate::manifest::{DOCKER_LIST, DOCKER_V2, OCI_INDEX, OCI_MANIFEST};
     let image_type = match descriptor.media_type.as_deref() {
+        Some(OCI_INDEX | DOCKER_LIST) => return EntryKind::NestedIndex,
         // A missing mediaType is tolerated (old hand-written indexes); the fetch decides.
-        None => true,
-        Some(m) => m == crate::manifest::OCI_MANIFEST || m == crate::manifest::DOCKER_V2,
+        None | Some(OCI_MANIFEST | DOCKER_V2) => true,
+        Some(_) => false,
     };
+    if !image_type || descriptor.artifact_type.is_some() {
+        return EntryKind::Artifact;
+    }
     let usable = |p: &Platform| !p.os.is_empty() && !p.architecture.is_empty() && !p.is_unknown();
     match descriptor.platform.as_ref() {
-        Some(p) if image_type && descriptor.artifact_type.is_none() && usable(p) => {
-            EntryKind::Runnable
-        }
-        _ => EntryKind::Other,
+        Some(p) if usable(p) => EntryKind::Runnable,
+        _ => EntryKind::NoPlatform,
     }
 }
 

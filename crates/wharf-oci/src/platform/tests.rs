@@ -218,6 +218,10 @@ fn attestations_and_other_entries_are_never_selected() {
         ),
         entry(C, &plat("linux", "arm64"), "").replace("image.manifest", "image.index"),
         entry(C, r#","platform":{"os":"linux"}"#, ""),
+        entry(C, &plat("linux", "arm64"), "").replace(
+            "application/vnd.oci.image.manifest.v1+json",
+            "application/vnd.cncf.helm.chart.v1+json",
+        ),
     ];
     let body = format!(
         r#"{{"schemaVersion":2,"mediaType":"{OCI_INDEX}","manifests":[{}]}}"#,
@@ -228,8 +232,20 @@ fn attestations_and_other_entries_are_never_selected() {
     use EntryKind::*;
     assert_eq!(
         kinds,
-        [Runnable, Attestation, Other, Other, Other, Other, Other]
+        [
+            Runnable,
+            Attestation,
+            NoPlatform,
+            NoPlatform,
+            Artifact,
+            NestedIndex,
+            NoPlatform,
+            Artifact
+        ]
     );
+    let labels: Vec<Option<&str>> = kinds.iter().map(|k| k.label()).collect();
+    assert_eq!(labels[..2], [None, Some("attestation")]);
+    assert_eq!(labels[4..6], [Some("artifact"), Some("nested index")]);
     assert_eq!(entries(&i)[3].position, 3);
     assert!(select(&i, &p("linux/amd64")).is_ok());
     for wanted in ["unknown/unknown", "linux/arm64"] {
