@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use common::{dist, free_port, serial, sha256_file, Browser, Relay};
 use wharf_relay::Config;
-use wharf_testkit::{Flavor, Mode, Registry, WorkerdRelay};
+use wharf_testkit::{Flavor, Mode, Registry, RunningRelay, WorkerdRelay};
 
 const DOWNLOAD_WAIT: Duration = Duration::from_secs(60);
 
@@ -74,34 +74,24 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// The relay the page is configured to use, on its own origin.
-enum RelayElsewhere {
-    Binary(Box<Relay>),
-    Worker(WorkerdRelay),
-}
-
-impl RelayElsewhere {
-    /// A relay without a page that allows the registry and the page's origin.
-    async fn start(worker: bool, registry: &Registry, page_origin: &str) -> RelayElsewhere {
-        let registry_url = format!("http://{}", registry.host_port());
-        if worker {
-            let flags = ["--allow-host", &registry_url, "--allow-origin", page_origin];
-            return RelayElsewhere::Worker(WorkerdRelay::start(&flags).await.expect("workerd"));
-        }
-        RelayElsewhere::Binary(Box::new(Relay::start_with(Config {
-            dist: None,
-            allow_hosts: vec![registry_url.parse().expect("allow host")],
-            allow_origins: vec![page_origin.parse().expect("origin")],
-            ..Config::default()
-        })))
+/// A relay without a page, on its own origin, that allows the registry and the page's origin:
+/// the Worker on workerd when `worker`, else the binary.
+async fn relay_elsewhere(
+    worker: bool,
+    registry: &Registry,
+    page_origin: &str,
+) -> Box<dyn RunningRelay> {
+    let registry_url = format!("http://{}", registry.host_port());
+    if worker {
+        let flags = ["--allow-host", &registry_url, "--allow-origin", page_origin];
+        return Box::new(WorkerdRelay::start(&flags).await.expect("workerd"));
     }
-
-    fn template(&self) -> String {
-        match self {
-            RelayElsewhere::Binary(relay) => relay.url("/relay/{url}"),
-            RelayElsewhere::Worker(relay) => relay.relay_url("{url}"),
-        }
-    }
+    Box::new(Relay::start_with(Config {
+        dist: None,
+        allow_hosts: vec![registry_url.parse().expect("allow host")],
+        allow_origins: vec![page_origin.parse().expect("origin")],
+        ..Config::default()
+    }))
 }
 
 /// Where the page is served from.
@@ -129,15 +119,15 @@ async fn journey(page: PageHost, worker: bool, screenshot: &str) {
     let site = tempfile::tempdir().expect("site");
     let page_port = free_port();
     let page_origin = format!("http://127.0.0.1:{page_port}");
-    let relay = RelayElsewhere::start(worker, &registry, &page_origin).await;
+    let relay = relay_elsewhere(worker, &registry, &page_origin).await;
     let (_static, _page_relay, page_url) = match page {
         PageHost::StaticServer => {
-            publish(&site.path().join("wharf"), &relay.template());
+            publish(&site.path().join("wharf"), &relay.relay_url("{url}"));
             let server = StaticServer::start(site.path(), page_port);
             (Some(server), None, format!("{page_origin}/wharf/"))
         }
         PageHost::WharfRelay => {
-            publish(site.path(), &relay.template());
+            publish(site.path(), &relay.relay_url("{url}"));
             let listen = format!("127.0.0.1:{page_port}").parse().expect("addr");
             let config = Config {
                 dist: Some(site.path().to_path_buf()),

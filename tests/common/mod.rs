@@ -51,6 +51,17 @@ pub struct Relay {
     runtime: Option<tokio::runtime::Runtime>,
 }
 
+impl wharf_testkit::RunningRelay for Relay {
+    fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The test's own process: the relay runs on a runtime of its own in it.
+    fn pid(&self) -> u32 {
+        std::process::id()
+    }
+}
+
 impl Relay {
     pub async fn start(allow: &[String]) -> Relay {
         let allow_hosts = allow

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use wharf_oci::Digest;
 
+use wharf_testkit::RunningRelay;
+
 use crate::benchpage;
 use crate::browser::{temp_dir, Browser};
 use crate::error::{Error, Result};

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use wharf_testkit::Pattern;
+use wharf_testkit::{Pattern, RunningRelay};
 
 use crate::error::{Error, Result};
 use crate::relay::{client_from, RelayProcess};

@@ -7,6 +7,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use wharf_testkit::RunningRelay;
+
 use crate::error::{Error, Result};
 use crate::procs::Group;
 
@@ -65,15 +67,6 @@ impl RelayProcess {
         Ok(RelayProcess { process, base })
     }
 
-    pub fn pid(&self) -> u32 {
-        self.process.id()
-    }
-
-    /// `<base>/relay/<upstream URL>`
-    pub fn relay_url(&self, upstream: &str) -> String {
-        format!("{}/relay/{upstream}", self.base)
-    }
-
     pub fn name(&self) -> &str {
         self.process.name()
     }
@@ -83,6 +76,16 @@ fn parse_listening(line: &str) -> Option<String> {
     let url = line.trim().strip_prefix(LISTENING)?;
     url.starts_with("http://")
         .then(|| url.trim_end_matches('/').to_owned())
+}
+
+impl RunningRelay for RelayProcess {
+    fn base(&self) -> String {
+        self.base.clone()
+    }
+
+    fn pid(&self) -> u32 {
+        self.process.id()
+    }
 }
 
 /// An HTTP client whose connections leave from `source` (a 127.0.0.x address), so that the relay

@@ -34,6 +34,8 @@ use wharf_oci::Digest;
 
 mod checks;
 
+use wharf_testkit::RunningRelay;
+
 use crate::benchpage;
 use crate::browser::{temp_dir, Browser};
 use crate::download::{check_file, renderer_sampler};

@@ -2,7 +2,7 @@
 //! 1 MiB blob GET, through the relay and straight to the registry, alternating; requests/s, MB/s
 //! and p99 as ratios, and errors (socket errors and non-2xx/3xx answers) counted.
 
-use wharf_testkit::{Pattern, WorkerdRelay};
+use wharf_testkit::{Pattern, RunningRelay, WorkerdRelay};
 
 use crate::error::{Error, Result};
 use crate::procs::{quote, timed_sh};

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{client, Subprocess};
+use common::{client, RunningRelay, Subprocess};
 use reqwest::header::ORIGIN;
 use std::process::Command;
 use wharf_testkit::{Mode, Registry};
@@ -209,4 +209,24 @@ async fn logs_hold_no_credentials() {
         let leaks: Vec<&str> = text.lines().filter(|l| l.contains(secret)).collect();
         assert!(leaks.is_empty(), "{secret} logged: {leaks:#?}");
     }
+}
+
+/// The Worker on workerd, started as `cargo xtask worker` starts it, stops cleanly on SIGTERM: it
+/// exits 0 and its port refuses connections afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_stops_cleanly_on_sigterm() {
+    let mut relay = wharf_testkit::WorkerdRelay::start(&[])
+        .await
+        .expect("workerd");
+    let (status, body) = get(format!("{}/healthz", relay.base())).await;
+    assert_eq!(status, 200, "{body}");
+    let exit = relay.terminate(std::time::Duration::from_secs(15));
+    assert!(
+        exit.is_some_and(|s| s.success()),
+        "workerd after SIGTERM: {exit:?}"
+    );
+    assert!(
+        std::net::TcpStream::connect(relay.addr).is_err(),
+        "the port still accepts connections"
+    );
 }

@@ -22,7 +22,7 @@ fn cors_headers(headers: &HeaderMap) -> Vec<String> {
 
 async fn relay_for(driver: Driver, registry: &Registry, origins: &[&str]) -> Relay {
     let origins: Vec<AllowOrigin> = origins.iter().map(|o| o.parse().unwrap()).collect();
-    Relay::start(
+    common::relay(
         driver,
         Config {
             allow_origins: origins,

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{After, InProcess, Raw};
+use common::{After, InProcess, Raw, RunningRelay};
 use std::net::IpAddr;
 use std::time::Duration;
 use wharf_relay::limits::Rule;

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{client, sha256_of, After, Driver, InProcess, Raw, Relay};
+use common::{client, sha256_of, After, Driver, InProcess, Raw, RunningRelay};
 use reqwest::header::{ACCEPT, AUTHORIZATION, RANGE};
 use std::time::{Duration, Instant};
 use wharf_relay::Config;
@@ -19,7 +19,7 @@ async fn repeated_accept_headers_reach_the_registry(driver: Driver) {
         .push_multi_platform("multi/app", "v1", Flavor::Oci)
         .await
         .unwrap();
-    let relay = Relay::start(driver, config(&[registry.port()])).await;
+    let relay = common::relay(driver, config(&[registry.port()])).await;
     let url = registry.v2_url("multi/app/manifests/v1");
 
     // 2.8.2 answers 404 for an OCI index unless Accept names it: one Accept per type must pass as is.
@@ -54,7 +54,7 @@ async fn repeated_accept_headers_reach_the_registry(driver: Driver) {
 async fn request_headers_are_filtered_and_kept_in_order(driver: Driver) {
     let redirector = Redirector::start().await.unwrap();
     redirector.serve("/echo", "ok", "text/plain");
-    let relay = Relay::start(driver, config(&[redirector.port()])).await;
+    let relay = common::relay(driver, config(&[redirector.port()])).await;
     let response = client()
         .get(relay.relay_url(redirector.url("/echo").as_str()))
         .header(ACCEPT, "application/vnd.oci.image.index.v1+json")
@@ -121,7 +121,7 @@ async fn response_headers_are_filtered(driver: Driver) {
         After::Close,
     )
     .await;
-    let relay = Relay::start(driver, config(&[raw.addr.port()])).await;
+    let relay = common::relay(driver, config(&[raw.addr.port()])).await;
     let response = client()
         .get(relay.relay_url(&raw.url("/x")))
         .send()
@@ -155,7 +155,7 @@ async fn range_passes_through(driver: Driver) {
         .push_blob("range/blob", pattern.bytes(0, 4096))
         .await
         .unwrap();
-    let relay = Relay::start(driver, config(&[registry.port()])).await;
+    let relay = common::relay(driver, config(&[registry.port()])).await;
     let url = registry.v2_url(&format!("range/blob/blobs/{}", blob.digest));
     let response = client()
         .get(relay.relay_url(url.as_str()))
@@ -178,7 +178,7 @@ async fn short_bodies_are_errors_not_clean_ends(driver: Driver) {
         .push_blob("short/blob", Pattern::new(1).bytes(0, 1000))
         .await
         .unwrap();
-    let relay = Relay::start(driver, config(&[registry.port()])).await;
+    let relay = common::relay(driver, config(&[registry.port()])).await;
     let url = registry.v2_url(&format!("short/blob/blobs/{}", blob.digest));
     let response = client()
         .get(relay.relay_url(url.as_str()))
@@ -313,7 +313,7 @@ async fn methods_targets_and_unreachable_upstreams(driver: Driver) {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let relay = Relay::start(driver, config(&[closed_port])).await;
+    let relay = common::relay(driver, config(&[closed_port])).await;
     let http = client();
     let target = format!("http://127.0.0.1:{closed_port}/v2/");
     for method in [

@@ -13,6 +13,8 @@
 
 mod common;
 
+use common::RunningRelay;
+
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;

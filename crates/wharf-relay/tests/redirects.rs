@@ -33,7 +33,7 @@ impl Setup {
         b.serve("/blob", bytes, "application/octet-stream");
         let cdn_port = registry.cdn().expect("cdn").port();
         let config = common::config_for_ports(&[registry.port(), a.port(), b.port(), cdn_port]);
-        let relay = Relay::start(driver, config).await;
+        let relay = common::relay(driver, config).await;
         Setup {
             registry,
             a,

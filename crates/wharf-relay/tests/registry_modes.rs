@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{hex, InProcess};
+use common::{hex, InProcess, RunningRelay};
 use sha2::{Digest as _, Sha256};
 use std::time::Instant;
 use url::Url;

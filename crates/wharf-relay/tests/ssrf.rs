@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{client, Counter, Driver, InProcess, Relay};
+use common::{client, Counter, Driver, InProcess, Relay, RunningRelay};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -61,7 +61,7 @@ async fn forty_plus_targets_refused_without_connecting(driver: Driver) {
         lookup: Arc::new(Overrides::new(overrides, Arc::new(SystemLookup))),
         ..common::config_for_ports(&[])
     };
-    let relay = Relay::start(driver, config).await;
+    let relay = common::relay(driver, config).await;
     // Allowed names that resolve to private addresses are the binary's resolver's to refuse (the
     // overrides above); the Worker never resolves names (Cloudflare's fetch reaches public
     // addresses only; on workerd, the network `allow` list refuses the rest when connecting).
@@ -211,7 +211,7 @@ fn sock(text: &str) -> SocketAddr {
 async fn explicitly_allowed_loopback_is_reached(driver: Driver) {
     let counter = Counter::start("127.0.0.1:0").await;
     let config = common::config_for_ports(&[counter.addr.port()]);
-    let relay = Relay::start(driver, config).await;
+    let relay = common::relay(driver, config).await;
     let target = format!("http://127.0.0.1:{}/v2/", counter.addr.port());
     let response = client().get(relay.relay_url(&target)).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 502);

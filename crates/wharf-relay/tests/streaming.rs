@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{client, proc_kib, Driver, Subprocess};
+use common::{client, proc_kib, Driver, RunningRelay, Subprocess};
 use futures_util::StreamExt;
 use sha2::{Digest as _, Sha256};
 use std::time::{Duration, Instant};
@@ -13,39 +13,19 @@ const GIB: u64 = 1 << 30;
 /// How much the relay process (either driver) may grow while it carries the blob.
 const LIMIT_KIB: u64 = 32 * 1024;
 
-/// The relay under test as its own process.
-enum Process {
-    Binary(Subprocess),
-    Worker(WorkerdRelay),
-}
-
-impl Process {
-    async fn start(driver: Driver, allow: &str) -> Process {
-        match driver {
-            Driver::Binary => Process::Binary(Subprocess::start(&["--allow-host", allow], &[])),
-            Driver::Worker => Process::Worker(
-                WorkerdRelay::start(&["--allow-host", allow])
-                    .await
-                    .expect("workerd"),
-            ),
-        }
-    }
-
-    fn pid(&self) -> u32 {
-        match self {
-            Process::Binary(p) => p.pid(),
-            Process::Worker(w) => w.pid(),
-        }
-    }
-
-    fn relay_url(&self, target: &str) -> String {
-        match self {
-            Process::Binary(p) => p.relay_url(target),
-            Process::Worker(w) => w.relay_url(target),
-        }
-    }
-}
 const PAUSE: Duration = Duration::from_secs(2);
+
+/// The relay under test as its own process (so that its memory is its own).
+async fn relay_process(driver: Driver, allow: &str) -> Box<dyn RunningRelay> {
+    match driver {
+        Driver::Binary => Box::new(Subprocess::start(&["--allow-host", allow], &[])),
+        Driver::Worker => Box::new(
+            WorkerdRelay::start(&["--allow-host", allow])
+                .await
+                .expect("workerd"),
+        ),
+    }
+}
 
 async fn one_gib_blob_streams_in_bounded_memory(driver: Driver) {
     let started = Instant::now();
@@ -60,7 +40,7 @@ async fn one_gib_blob_streams_in_bounded_memory(driver: Driver) {
     assert_eq!(blob.size, GIB);
 
     let allow = format!("http://127.0.0.1:{}", registry.port());
-    let relay = Process::start(driver, &allow).await;
+    let relay = relay_process(driver, &allow).await;
     let pid = relay.pid();
     // Warm up: one relayed request so the runtime, client pool and allocator exist before measuring.
     let warm = client()

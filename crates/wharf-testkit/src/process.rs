@@ -51,6 +51,24 @@ impl ChildGuard {
         }
     }
 
+    /// Sends SIGTERM and waits up to `within` for the process to exit; its status, or None if it
+    /// was still running (it is then killed on drop).
+    pub fn terminate(&mut self, within: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        if !sent.is_ok_and(|s| s.success()) {
+            return None;
+        }
+        let started = std::time::Instant::now();
+        while started.elapsed() < within {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        None
+    }
+
     pub fn program(&self) -> &str {
         &self.program
     }

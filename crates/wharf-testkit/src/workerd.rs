@@ -11,6 +11,7 @@ use wharf_relay_worker::launch::{workerd_in, Flags, Launch};
 
 use crate::error::{Error, Result};
 use crate::process::{log_tail, ChildGuard};
+use crate::relay::RunningRelay;
 
 /// workerd serving the relay Worker on a loopback port; killed on drop.
 #[derive(Debug)]
@@ -79,22 +80,25 @@ impl WorkerdRelay {
         })
     }
 
-    pub fn base(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// `http://<relay>/relay/<target>`.
-    pub fn relay_url(&self, target: &str) -> String {
-        format!("http://{}/relay/{target}", self.addr)
-    }
-
-    /// workerd's process id (for `/proc/<pid>/status`).
-    pub fn pid(&self) -> u32 {
-        self.child.id()
+    /// Stops workerd with SIGTERM, as a service manager would; its exit status, or None if it
+    /// did not exit within `within`.
+    pub fn terminate(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        self.child.terminate(within)
     }
 
     /// workerd's log (what the Worker and workerd wrote).
     pub fn log(&self) -> PathBuf {
         self.dir.path().join("workerd.log")
+    }
+}
+
+impl RunningRelay for WorkerdRelay {
+    fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// workerd's process id.
+    fn pid(&self) -> u32 {
+        self.child.id()
     }
 }

@@ -10,6 +10,8 @@ use serde_json::{json, Value};
 use wharf_oci::Digest;
 
 use super::{open, outcome, start, Page, REPO, SEED};
+use wharf_testkit::RunningRelay;
+
 use crate::browser::Browser;
 use crate::download::check_file;
 use crate::error::{Error, Result};

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use wharf_testkit::{Fault, Front, Mode, Pattern, Registry, WorkerdRelay};
+use wharf_testkit::{Fault, Front, Mode, Pattern, Registry, RunningRelay, WorkerdRelay};
 
 use crate::error::{Error, Result};
 use crate::procs::{status_bytes, PeakSampler};
@@ -132,37 +132,9 @@ struct Blobs {
     large_path: String,
 }
 
-/// The relay under soak, as its own process.
-enum SoakRelay {
-    Binary(RelayProcess),
-    Worker(WorkerdRelay),
-}
-
-impl SoakRelay {
-    fn pid(&self) -> u32 {
-        match self {
-            SoakRelay::Binary(r) => r.pid(),
-            SoakRelay::Worker(r) => r.pid(),
-        }
-    }
-
-    fn relay_url(&self, upstream: &str) -> String {
-        match self {
-            SoakRelay::Binary(r) => r.relay_url(upstream),
-            SoakRelay::Worker(r) => r.relay_url(upstream),
-        }
-    }
-
-    fn base(&self) -> String {
-        match self {
-            SoakRelay::Binary(r) => r.base.clone(),
-            SoakRelay::Worker(r) => r.base(),
-        }
-    }
-}
-
 struct Setup {
-    relay: SoakRelay,
+    /// The relay under soak, as its own process.
+    relay: Box<dyn RunningRelay>,
     driver: Driver,
     front: Front,
     blobs: Arc<Blobs>,
@@ -288,13 +260,11 @@ async fn setup(root: &std::path::Path, out: &std::path::Path, driver: Driver) ->
     let relay_bin = root.join("target/release/wharf-relay");
     let log = out.join("relay.log");
     let allow = [format!("http://{}", front.host_port())];
-    let relay = match driver {
-        Driver::Binary => SoakRelay::Binary(
-            RelayProcess::start_with(&relay_bin, dist.path(), &allow, &log, &extra).await?,
-        ),
-        Driver::Worker => {
-            SoakRelay::Worker(WorkerdRelay::start(&["--allow-host", &allow[0]]).await?)
+    let relay: Box<dyn RunningRelay> = match driver {
+        Driver::Binary => {
+            Box::new(RelayProcess::start_with(&relay_bin, dist.path(), &allow, &log, &extra).await?)
         }
+        Driver::Worker => Box::new(WorkerdRelay::start(&["--allow-host", &allow[0]]).await?),
     };
     let manifest = front.fault_url(Fault::Pass, &format!("{REPO}/manifests/1"));
     Ok(Setup {

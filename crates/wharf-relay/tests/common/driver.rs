@@ -4,7 +4,7 @@
 
 use super::InProcess;
 use wharf_relay::Config;
-use wharf_testkit::WorkerdRelay;
+use wharf_testkit::{RunningRelay, WorkerdRelay};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Driver {
@@ -14,35 +14,19 @@ pub enum Driver {
     Worker,
 }
 
-pub enum Relay {
-    Binary(InProcess),
-    Worker(WorkerdRelay),
-}
+/// A relay under test, whichever driver.
+pub type Relay = Box<dyn RunningRelay>;
 
-impl Relay {
-    /// The relay for `config`. The Worker gets what maps to its vars (allowed hosts, public
-    /// hosts, origins, redirect limit); the rest (resolver, timeouts, limits) is the binary's.
-    pub async fn start(driver: Driver, config: Config) -> Relay {
-        match driver {
-            Driver::Binary => Relay::Binary(InProcess::start(config).await),
-            Driver::Worker => {
-                let flags = worker_flags(&config);
-                let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-                Relay::Worker(WorkerdRelay::start(&flags).await.expect("workerd relay"))
-            }
+/// The relay for `config`. The Worker gets what maps to its vars (allowed hosts, public hosts,
+/// origins, redirect limit); the rest (resolver, timeouts, limits) is the binary's.
+pub async fn relay(driver: Driver, config: Config) -> Relay {
+    match driver {
+        Driver::Binary => Box::new(InProcess::start(config).await),
+        Driver::Worker => {
+            let flags = worker_flags(&config);
+            let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+            Box::new(WorkerdRelay::start(&flags).await.expect("workerd relay"))
         }
-    }
-
-    pub fn base(&self) -> String {
-        match self {
-            Relay::Binary(r) => r.base(),
-            Relay::Worker(r) => r.base(),
-        }
-    }
-
-    /// `http://<relay>/relay/<target>`.
-    pub fn relay_url(&self, target: &str) -> String {
-        format!("{}/relay/{target}", self.base())
     }
 }
 

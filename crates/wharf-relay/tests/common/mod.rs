@@ -15,10 +15,11 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use url::Url;
 use wharf_relay::{AllowHost, Config};
+pub use wharf_testkit::RunningRelay;
 
 mod driver;
 #[allow(unused_imports)] // each test binary uses a different subset
-pub use driver::{assert_fields, Driver, Relay};
+pub use driver::{assert_fields, relay, Driver, Relay};
 
 /// A relay served in-process on a free loopback port; stopped on drop.
 pub struct InProcess {
@@ -46,14 +47,16 @@ impl InProcess {
         });
         InProcess { addr, task }
     }
+}
 
-    pub fn base(&self) -> String {
+impl RunningRelay for InProcess {
+    fn base(&self) -> String {
         format!("http://{}", self.addr)
     }
 
-    /// `http://<relay>/relay/<target>`.
-    pub fn relay_url(&self, target: &str) -> String {
-        format!("http://{}/relay/{target}", self.addr)
+    /// The test's own process: the relay runs on its runtime.
+    fn pid(&self) -> u32 {
+        std::process::id()
     }
 }
 
@@ -210,13 +213,15 @@ impl Subprocess {
         };
         Subprocess { child, addr }
     }
+}
 
-    pub fn pid(&self) -> u32 {
-        self.child.id()
+impl RunningRelay for Subprocess {
+    fn base(&self) -> String {
+        format!("http://{}", self.addr)
     }
 
-    pub fn relay_url(&self, target: &str) -> String {
-        format!("http://{}/relay/{target}", self.addr)
+    fn pid(&self) -> u32 {
+        self.child.id()
     }
 }
 
