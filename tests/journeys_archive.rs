@@ -264,7 +264,7 @@ async fn journey_03_save_schema1_image_in_the_legacy_layout() {
     let familiar = format!("{}/legacy/app", stack.registry.host_port());
     let repositories: Value =
         serde_json::from_slice(&entry(&all, "repositories").data).expect("repositories");
-    assert_eq!(repositories, json!({ familiar: { "1": ids[0] } }));
+    assert_eq!(repositories, json!({ familiar.clone(): { "1": ids[0] } }));
     for (i, id) in ids.iter().enumerate() {
         let folder = entry(&all, &format!("{id}/"));
         assert_eq!(folder.kind, tar::EntryType::Directory);
@@ -286,7 +286,38 @@ async fn journey_03_save_schema1_image_in_the_legacy_layout() {
             assert_eq!(&Digest::sha256_of(&layer.data), blob, "{id}/layer.tar");
         }
     }
+    // docker 20.10's legacy loader takes the layout: the tag, and one layer per history entry.
+    let tagged = format!("{familiar}:1");
+    let loaded = archive_checks::loaders::Dockerd::start().load_as(&tar, &tagged);
+    eprintln!("docker load (legacy): {loaded:?}");
+    assert!(loaded.repo_tags.contains(&tagged), "{loaded:?}");
+    let bottom_up: Vec<String> = ids
+        .iter()
+        .rev()
+        .map(|id| {
+            let layer = entry(&all, &format!("{id}/layer.tar"));
+            let layer = match &layer.link {
+                Some(target) => entry(&all, target),
+                None => layer,
+            };
+            Digest::sha256_of(&gunzipped(&layer.data)).to_string()
+        })
+        .collect();
+    assert_eq!(loaded.layers, bottom_up, "one layer per history entry");
     browser.screenshot("journey-03-save-schema1").await;
+}
+
+/// A layer's tar: gunzipped if it is gzip, as it is if not.
+fn gunzipped(data: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    if !data.starts_with(&[0x1f, 0x8b]) {
+        return data.to_vec();
+    }
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(data)
+        .read_to_end(&mut out)
+        .expect("a gzip layer");
+    out
 }
 
 /// Journey 3e: a foreign layer the registry does not have is fetched from the URL its

@@ -1,6 +1,8 @@
 //! Checks of saved image archives with the real tools (skopeo, umoci) and the `tar` crate, for
 //! `journeys_archive.rs`.
 
+pub mod loaders;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -168,6 +170,8 @@ pub fn check_image_archive(tar: &Path, expect: &Expect, docker: bool) {
         );
         None
     };
+
+    loaders::check_loaded(tar, expect, &diff_ids, docker, work.path());
 
     // umoci reads OCI media types only: the archive itself, or else skopeo's OCI copy.
     if let Some(copied) = copied.filter(|_| expect.foreign_layers) {

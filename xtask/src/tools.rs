@@ -18,6 +18,9 @@ const APT: &[(&str, &str)] = &[
     ("chromium-driver", "chromedriver"),
     // `ip addr replace`: the relay's rebinding tests put a public-class address on `lo`.
     ("iproute2", "ip"),
+    // The archive journeys load what the page saved: podman (vfs, no daemon) and dockerd 20.10.
+    ("podman", "podman"),
+    ("docker.io", "dockerd"),
 ];
 
 pub fn ensure_page_tools() -> Result {
