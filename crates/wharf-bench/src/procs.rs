@@ -274,7 +274,12 @@ fn thread_ticks(pid: u32) -> Vec<(String, u64)> {
     out
 }
 
-/// CPU time spent by every process below this one between `start` and `finish`.
+/// The kind under which [`CpuMeter`] counts children that ended in between (the anchors' shell,
+/// curl, sha256sum, skopeo).
+pub const EXITED: &str = "exited children";
+
+/// CPU time spent by every process below this one between `start` and `finish`: the live ones by
+/// kind, and the children this process waited for in between under [`EXITED`].
 pub struct CpuMeter {
     before: BTreeMap<String, u64>,
 }
@@ -282,14 +287,14 @@ pub struct CpuMeter {
 impl CpuMeter {
     pub fn start() -> CpuMeter {
         CpuMeter {
-            before: cpu_by_kind(std::process::id()),
+            before: live_and_exited(),
         }
     }
 
     /// CPU seconds by kind (see [`cpu_by_kind`]).
     pub fn finish(self) -> BTreeMap<String, f64> {
         let per_second = ticks_per_second();
-        cpu_by_kind(std::process::id())
+        live_and_exited()
             .into_iter()
             .map(|(kind, ticks)| {
                 let spent = ticks.saturating_sub(self.before.get(&kind).copied().unwrap_or(0));
@@ -297,6 +302,27 @@ impl CpuMeter {
             })
             .collect()
     }
+}
+
+fn live_and_exited() -> BTreeMap<String, u64> {
+    let mut all = cpu_by_kind(std::process::id());
+    all.insert(EXITED.to_owned(), waited_children_ticks().unwrap_or(0));
+    all
+}
+
+/// `cutime + cstime` of this process: CPU of the children it has waited for (and theirs).
+fn waited_children_ticks() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    let mut fields = rest.split_whitespace().skip(13);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(user + system)
+}
+
+/// CPU seconds of one run, every kind together.
+pub fn cpu_total(run: &BTreeMap<String, f64>) -> f64 {
+    run.values().sum()
 }
 
 /// The mean CPU seconds per run of each kind that used at least 0.1 s, busiest first.
@@ -462,5 +488,20 @@ mod tests {
             !descendants_with(me, "sleep").contains(&pid),
             "killed and reaped on drop"
         );
+    }
+
+    #[test]
+    fn cpu_of_children_that_ended_is_counted() {
+        let meter = CpuMeter::start();
+        // About half a second of shell arithmetic, waited for.
+        let status = Command::new("sh")
+            .args(["-c", "i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done"])
+            .status()
+            .expect("sh runs");
+        assert!(status.success());
+        let spent = meter.finish();
+        let exited = spent.get(EXITED).copied().unwrap_or_default();
+        assert!(exited >= 0.1, "{spent:?}");
+        assert!(cpu_total(&spent) >= exited);
     }
 }
