@@ -167,7 +167,9 @@ fn problem(ctx: &Ctx) -> Html {
                     true,
                 );
             }
-            Remedy::Nothing | Remedy::Wait { .. } => {}
+            // The registry asked to wait; once it is over, the same view again.
+            Remedy::Wait { .. } => ctx.registry.open(use_url_state::current(), false),
+            Remedy::Nothing => {}
         })
     };
     html! {
@@ -245,7 +247,9 @@ fn view(ctx: &Ctx) -> Html {
                     true,
                 );
             });
-            html! { <Tags view={tags.clone()} {on_choose} on_more={Callback::noop()} /> }
+            let registry = ctx.registry.clone();
+            let on_more = Callback::from(move |()| registry.more_tags());
+            html! { <Tags view={tags.clone()} {on_choose} {on_more} /> }
         }
         View::Looked(looked) => looked_view(ctx, looked),
     }
@@ -265,7 +269,8 @@ fn looked_view(ctx: &Ctx, looked: &Rc<Looked>) -> Html {
                 .map(|r| r.tag.clone())
                 .collect();
             let on_download = download_bottle(ctx, looked);
-            html! { <BottleTable rows={rows.clone()} {busy} {on_download} /> }
+            let linked = ctx.state.linked_bottle.clone();
+            html! { <BottleTable rows={rows.clone()} {busy} {linked} {on_download} /> }
         }
         LookedKind::Image(image) => {
             let busy: Vec<Digest> = image
@@ -309,7 +314,7 @@ fn choose_platform(
         };
         let url = UrlState {
             reference: Some(reference.clone()),
-            platform: Some(row.platform.clone()),
+            platform: Some(row.choice.clone()),
             ..UrlState::default()
         };
         registry.open(url, true);
@@ -326,6 +331,8 @@ fn download_bottle(ctx: &Ctx, looked: &Rc<Looked>) -> Callback<BottleRow> {
             ..UrlState::default()
         };
         use_url_state::push(&url);
+        ctx.state
+            .dispatch(Action::BottleLinked(Some(row.tag.clone())));
         let Some(size) = row.size else { return };
         start(&ctx, &looked, row.blob.clone(), size, row.file_name.clone());
     })

@@ -191,6 +191,9 @@ fn platform_row(entry: &platform::Entry<'_>) -> PlatformRow {
         digest: d.digest.clone(),
         platform: entry
             .platform
+            .map_or_else(|| "unknown".into(), |p| p.without_os_version().to_string()),
+        choice: entry
+            .platform
             .map_or_else(|| "unknown".into(), ToString::to_string),
         os_version: entry.platform.and_then(|p| p.os_version.clone()),
         media_type: d.media_type_str().to_owned(),

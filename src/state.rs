@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use wharf_oci::{Digest, Reference};
 
-use crate::view::{Looked, Problem, TagPage};
+use crate::view::{Looked, Problem};
 
 /// Identifies one download (or archive export) in the list.
 pub type DownloadId = u32;
@@ -26,6 +26,8 @@ pub struct State {
     pub error: Option<Rc<Problem>>,
     /// An input error (bad reference) shown under the field.
     pub input_error: Option<String>,
+    /// The bottle tag the address names (`?bottle=`): its row is highlighted, nothing starts.
+    pub linked_bottle: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -44,8 +46,8 @@ pub enum View {
 pub struct TagsView {
     pub reference: Reference,
     pub tags: Vec<String>,
-    /// Whether a further page exists, and whether it is being loaded.
-    pub more: Option<TagPage>,
+    /// Whether further pages exist that were not followed (**More tags** follows them).
+    pub more: bool,
     pub loading: bool,
 }
 
@@ -108,10 +110,12 @@ pub enum Action {
     Looked(Rc<Looked>),
     Failed(Rc<Problem>),
     DismissError,
+    /// The address names this bottle (or none).
+    BottleLinked(Option<String>),
     TagsStarted(Reference),
     TagsLoaded {
         tags: Vec<String>,
-        more: Option<TagPage>,
+        more: bool,
     },
     TagsLoadingMore,
     DownloadStarted {
@@ -172,6 +176,7 @@ impl State {
         match action {
             Action::Reset => {
                 self.input.clear();
+                self.linked_bottle = None;
                 self.input_error = None;
                 self.error = None;
                 self.view = View::Start;
@@ -203,6 +208,7 @@ impl State {
                 self.error = Some(error);
             }
             Action::DismissError => self.error = None,
+            Action::BottleLinked(tag) => self.linked_bottle = tag,
             other => self = self.apply_tags(other),
         }
         self
@@ -215,7 +221,7 @@ impl State {
                 self.view = View::Tags(Rc::new(TagsView {
                     reference,
                     tags: Vec::new(),
-                    more: None,
+                    more: false,
                     loading: true,
                 }));
             }
@@ -229,7 +235,9 @@ impl State {
             }
             Action::TagsLoadingMore => {
                 if let View::Tags(view) = &mut self.view {
-                    Rc::make_mut(view).loading = true;
+                    let view = Rc::make_mut(view);
+                    view.loading = true;
+                    view.more = false;
                 }
             }
             other => self = self.apply_download(other),

@@ -37,6 +37,9 @@ pub struct PlatformRow {
     pub digest: Digest,
     /// `os/arch[/variant]`, `unknown/unknown` for attestations, `unknown` without a platform.
     pub platform: String,
+    /// What choosing the row asks for (`?platform=`): the platform with its `os.version`, as
+    /// `windows(10.0.17763.5936)/amd64`, so that entries differing only in it stay apart.
+    pub choice: String,
     pub os_version: Option<String>,
     pub media_type: String,
     pub size: u64,
@@ -141,12 +144,6 @@ pub enum Remedy {
     Wait {
         seconds: Option<u64>,
     },
-}
-
-/// Where the next page of tags comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TagPage {
-    pub last: String,
 }
 
 /// Formats a byte count for people: `13.0 MiB`.

@@ -1,5 +1,6 @@
 //! End-to-end journeys (issue 6) of browsing public images: a Homebrew bottle index (1), a
-//! multi-platform image (2), tags over several pages (5) and a schema 1 image (12). Headless
+//! multi-platform image (2, and entries apart by `os.version`), tags over several pages (5) and a
+//! schema 1 image (12). Headless
 //! Chromium, the page served by `wharf-relay`, the test kit's real registry.
 
 #![cfg(not(target_arch = "wasm32"))]
@@ -9,7 +10,7 @@ mod common;
 use std::time::Duration;
 
 use common::{serial, sha256_file, Browser, Stack};
-use wharf_testkit::{Flavor, Mode};
+use wharf_testkit::{Flavor, Mode, SeedPlatform};
 
 const DOWNLOAD_WAIT: Duration = Duration::from_secs(60);
 
@@ -201,15 +202,76 @@ async fn journey_02_multi_platform() {
     browser.screenshot("journey-02-multi-platform").await;
 }
 
+/// Journey 2b: two Windows entries that differ only in `os.version` (as Windows images do):
+/// choosing the second opens the second, not the first, and its link
+/// (`?platform=windows(10.0.20348.2527)/amd64`) opens it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journey_02_entries_apart_by_os_version() {
+    let _serial = serial().await;
+    let stack = Stack::start(Mode::Anonymous).await;
+    let mut images = Vec::new();
+    for version in ["10.0.17763.5936", "10.0.20348.2527"] {
+        let platform = SeedPlatform::new("windows", "amd64", None).with_os_version(version);
+        let files = vec![vec![(
+            "Windows/version.txt".to_owned(),
+            format!("{version}\n").into_bytes(),
+        )]];
+        let image = stack
+            .registry
+            .push_image_layers("win/app", None, Flavor::Oci, &platform, &files)
+            .await
+            .expect("seed");
+        images.push(image);
+    }
+    let (first, second) = (
+        images[0].layers[0].digest.clone(),
+        images[1].layers[0].digest.clone(),
+    );
+    stack
+        .registry
+        .push_index("win/app", "ltsc", Flavor::Oci, images)
+        .await
+        .expect("seed");
+    let browser = Browser::start().await;
+    browser.open(&stack.relay.url("/")).await;
+    browser.look_up(&stack.reference("win/app:ltsc")).await;
+    browser
+        .wait("tr[data-platform='windows/amd64'] button")
+        .await;
+    assert_eq!(browser.count("tr[data-platform='windows/amd64']").await, 2);
+
+    let newer = "windows(10.0.20348.2527)/amd64";
+    browser
+        .click(&format!("tr[data-choice='{newer}'] button"))
+        .await;
+    browser.wait(&format!("tr[data-blob='{second}']")).await;
+    assert!(
+        !browser.has(&format!("tr[data-blob='{first}']")).await,
+        "the first entry's layer is not shown"
+    );
+    let link = browser.url().await;
+    assert!(
+        link.contains("10.0.20348.2527"),
+        "the os.version is in the address: {link}"
+    );
+    browser.open(&stack.relay.url("/")).await;
+    browser.open(&link).await;
+    browser.wait(&format!("tr[data-blob='{second}']")).await;
+    browser.screenshot("journey-02-os-version").await;
+}
+
 /// Journey 5: a repository with more tags than one page; the page follows `Link` pagination
-/// and lists them all; choosing one (from a later page) looks it up.
+/// for 5 pages (500 tags) by itself, **More tags** lists the rest; choosing one (from a later
+/// page) looks it up.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn journey_05_tags_over_several_pages() {
     let _serial = serial().await;
-    let stack = Stack::start(Mode::Anonymous).await;
+    // distribution 2.8.2 answers every tag at once: its front cuts the list into spec pages.
+    let stack = Stack::with_front(Mode::Anonymous).await;
+    stack.front().paginate_tags();
     let mut tags = stack
         .registry
-        .push_tags("many/tags", 230)
+        .push_tags("many/tags", 560)
         .await
         .expect("seed");
     tags.push("base".to_owned());
@@ -222,8 +284,16 @@ async fn journey_05_tags_over_several_pages() {
         .expect("type");
     browser.press("Tags").await;
 
+    let first = browser.wait("[data-tag-count='500']").await;
+    let more = browser.wait("button[data-more-tags]:not([disabled])").await;
+    assert_eq!(first.text().await.expect("text"), "500 tags");
+    more.click().await.expect("click More tags");
     let count = format!("[data-tag-count='{}']", tags.len());
     let shown = browser.wait(&count).await.text().await.expect("text");
+    assert!(
+        !browser.has("button[data-more-tags]").await,
+        "no More tags after the last page"
+    );
     assert!(
         shown.contains(&tags.len().to_string()),
         "the count is said: {shown}"
@@ -252,14 +322,21 @@ async fn journey_05_tags_over_several_pages() {
         browser.url().await.contains("view=tags"),
         "the Tags view is in the address bar"
     );
+    let pages = stack
+        .front()
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/tags/list") && r.status == 200)
+        .count();
+    assert_eq!(pages, 6, "561 tags in pages of 100");
 
-    // A tag from the third page of 100.
-    browser.click("[data-tag='t0215']").await;
+    // A tag from the sixth page of 100, listed by More tags.
+    browser.click("[data-tag='t0515']").await;
     browser.wait("[data-resolved-digest]").await;
     let reference = browser.text("[data-view='resolved']").await;
-    assert!(reference.contains("many/tags:t0215"), "{reference}");
+    assert!(reference.contains("many/tags:t0515"), "{reference}");
     assert!(
-        browser.url().await.contains("t0215"),
+        browser.url().await.contains("t0515"),
         "the chosen tag is in the address bar"
     );
     assert!(

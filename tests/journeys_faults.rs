@@ -140,7 +140,8 @@ async fn journey_08_interrupted_download_resumes() {
     browser.screenshot("journey-08-interrupted").await;
 }
 
-/// Journey 9: a rate-limited registry. A lookup answered 429 says so with the wait; a download
+/// Journey 9: a rate-limited registry. A lookup answered 429 says so with the wait and offers
+/// **Try again** once the wait is over, which opens the view; a download
 /// answered 429 (`Retry-After`) twice says it waits, then succeeds on its own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn journey_09_rate_limit() {
@@ -155,15 +156,20 @@ async fn journey_09_rate_limit() {
     let browser = Browser::start().await;
     browser.open(&stack.relay.url("/")).await;
 
-    front.fail_with_429(1, "30");
+    front.fail_with_429(1, "3");
     browser.look_up(&stack.reference("limited/app:1")).await;
     let problem = browser.wait_text("[data-problem]", "Rate limited").await;
-    assert!(
-        problem.contains("30 s"),
-        "says when to try again: {problem}"
-    );
-
-    browser.look_up(&stack.reference("limited/app:1")).await;
+    assert!(problem.contains("3 s"), "says when to try again: {problem}");
+    // Try again is offered, held back while the wait lasts, then retries the same view.
+    let retry = "[data-problem] button[data-remedy='retry']";
+    let held = browser.wait(&format!("{retry}[disabled]")).await;
+    let label = held.text().await.expect("text");
+    assert!(label.starts_with("Try again in "), "{label}");
+    let ready = browser
+        .wait(&format!("{retry}[data-wait='0']:not([disabled])"))
+        .await;
+    assert_eq!(ready.text().await.expect("text"), "Try again");
+    ready.click().await.expect("click Try again");
     browser.wait("[data-resolved-digest]").await;
     assert!(
         !browser.has("[data-problem]").await,

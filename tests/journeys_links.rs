@@ -123,7 +123,7 @@ async fn journey_10_bad_input() {
 }
 
 /// Journey 11: a link `/?ref=…` opens the same view as a look-up; `&platform=` opens that
-/// platform; `&bottle=` shows the bottles; back and forward restore views; no download ever
+/// platform; `&bottle=` shows the bottles with that one highlighted; back and forward restore views; no download ever
 /// starts by itself.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn journey_11_deep_links_and_history() {
@@ -202,7 +202,18 @@ async fn journey_11_deep_links_and_history() {
                 .url(&format!("/?ref={}&bottle=big_sur", encoded(&bottle_ref))),
         )
         .await;
-    browser.wait("tr[data-bottle-tag='big_sur']").await;
+    browser
+        .wait("tr[data-bottle-tag='big_sur'][data-linked][aria-current='true']")
+        .await;
+    assert_eq!(
+        browser.count("tr[data-linked]").await,
+        1,
+        "only the linked bottle's row is highlighted"
+    );
+    assert!(
+        browser.count("tr[data-bottle-tag]").await > 1,
+        "the other bottles are listed too"
+    );
 
     // History: start -> platforms -> chosen platform; back and forward restore each view.
     browser.open(&stack.relay.url("/")).await;

@@ -10,6 +10,8 @@ pub struct Props {
     pub rows: Vec<BottleRow>,
     /// Bottle tags whose download is running.
     pub busy: Vec<String>,
+    /// The bottle tag a link named (`?bottle=`): that row is highlighted.
+    pub linked: Option<String>,
     pub on_download: Callback<BottleRow>,
 }
 
@@ -19,8 +21,10 @@ pub fn bottle_table(props: &Props) -> Html {
         let r = row.clone();
         let onclick = props.on_download.reform(move |_| r.clone());
         let busy = props.busy.contains(&row.tag);
+        let linked = props.linked.as_deref() == Some(row.tag.as_str());
         html! {
-            <tr data-bottle-tag={row.tag.clone()}>
+            <tr data-bottle-tag={row.tag.clone()} class={classes!(linked.then_some("linked"))}
+                data-linked={linked.then(String::new)} aria-current={linked.then(|| "true".to_owned())}>
                 <td>{ &row.system }</td>
                 <td>{ &row.cpu }</td>
                 <td><code>{ &row.tag }</code></td>

@@ -22,7 +22,7 @@ pub fn platform_table(props: &Props) -> Html {
             None => html! { <button class="small" {onclick}>{ "Choose" }</button> },
         };
         html! {
-            <tr data-platform={row.platform.clone()} class={classes!(row.not_offered.map(|_| "muted"))}>
+            <tr data-platform={row.platform.clone()} data-choice={row.choice.clone()} class={classes!(row.not_offered.map(|_| "muted"))}>
                 <td><code>{ &row.platform }</code></td>
                 <td>{ row.os_version.clone().unwrap_or_default() }</td>
                 <td class="num">{ human_bytes(row.size) }</td>

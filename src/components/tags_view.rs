@@ -28,8 +28,8 @@ pub fn tags(props: &Props) -> Html {
                 if v.loading { { " — loading…" } }
             </p>
             <ul class="tags">{ for tags }</ul>
-            if v.more.is_some() {
-                <button onclick={more} disabled={v.loading}>{ "More tags" }</button>
+            if v.more {
+                <button data-more-tags="" onclick={more} disabled={v.loading}>{ "More tags" }</button>
             }
         </section>
     }

@@ -1,5 +1,6 @@
 //! Effects: each `use_*` hook wraps one kind of browser IO and dispatches plain values.
 
+pub mod use_countdown;
 pub mod use_downloads;
 pub mod use_registry;
 pub mod use_relay_setting;

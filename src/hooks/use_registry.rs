@@ -2,7 +2,7 @@
 //! dispatches `Loading`, then `Looked` or `Failed`; an answer to an older request than the
 //! newest is dropped, so a slow answer never replaces a newer view.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use wharf_oci::Reference;
@@ -10,21 +10,24 @@ use yew::prelude::*;
 
 use crate::hooks::use_url_state::{self, UrlState};
 use crate::lookup::{lookup, Choice};
-use crate::net::{IoError, RegistryClient, RelayTemplate};
+use crate::net::{IoError, RegistryClient, RelayTemplate, TagCursor, TagPage};
 use crate::state::Action;
 use crate::state::State;
-use crate::view::{Problem, TagPage};
+use crate::view::Problem;
 
 /// Tags asked for per page.
 const TAG_PAGE: u32 = 100;
-/// Pages followed at most (a runaway `Link` chain stops here).
-const MAX_TAG_PAGES: usize = 1000;
+/// Pages followed in a row: the first ones on their own, then as many again per **More tags**
+/// (so a runaway `Link` chain costs a click per 500 tags, not the tab).
+const TAG_PAGES_IN_A_ROW: usize = 5;
 
 #[derive(Clone)]
 pub struct Registry {
     pub client: Rc<RegistryClient>,
     dispatch: UseReducerDispatcher<State>,
     generation: Rc<Cell<u64>>,
+    /// Where **More tags** goes on: the repository and the next page's request.
+    tag_cursor: Rc<RefCell<Option<(Reference, TagCursor)>>>,
 }
 
 impl PartialEq for Registry {
@@ -38,10 +41,12 @@ pub fn use_registry(dispatch: UseReducerDispatcher<State>, relay: RelayTemplate)
     let client = use_memo((), |_| RegistryClient::new(RelayTemplate::default()));
     client.set_relay(relay);
     let generation = use_memo((), |_| Cell::new(0u64));
+    let tag_cursor = use_memo((), |_| RefCell::new(None));
     Registry {
         client,
         dispatch,
         generation,
+        tag_cursor,
     }
 }
 
@@ -86,6 +91,8 @@ impl Registry {
         if url.tags {
             return self.tags(reference);
         }
+        self.dispatch
+            .dispatch(Action::BottleLinked(url.bottle.clone()));
         let platform = match url.platform.as_deref().map(str::parse).transpose() {
             Ok(p) => p,
             Err(e) => return self.failed(&IoError::from(e)),
@@ -105,36 +112,64 @@ impl Registry {
         });
     }
 
-    /// Lists every tag of the reference's repository, page after page.
+    /// Lists the tags of the reference's repository, page after page, up to
+    /// [`TAG_PAGES_IN_A_ROW`] pages; [`Registry::more_tags`] goes on from there.
     fn tags(&self, reference: Reference) {
         let generation = self.next_generation();
+        self.tag_cursor.borrow_mut().take();
         self.dispatch
             .dispatch(Action::TagsStarted(reference.clone()));
         let this = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let mut page = this.client.tags(&reference, Some(TAG_PAGE)).await;
-            for _ in 0..MAX_TAG_PAGES {
-                if this.generation.get() != generation {
-                    return;
-                }
-                let current = match page {
-                    Ok(p) => p,
-                    Err(e) => return this.failed(&e),
-                };
-                let more = current.next.as_ref().map(|_| TagPage {
-                    last: String::new(),
-                });
-                let tags = current
-                    .list
-                    .tags
-                    .iter()
-                    .map(|t| t.as_str().to_owned())
-                    .collect();
-                this.dispatch.dispatch(Action::TagsLoaded { tags, more });
-                let Some(cursor) = current.next else { return };
-                this.dispatch.dispatch(Action::TagsLoadingMore);
-                page = this.client.next_tags(&reference, &cursor).await;
-            }
+            let first = this.client.tags(&reference, Some(TAG_PAGE)).await;
+            this.follow_tags(reference, first, generation).await;
         });
+    }
+
+    /// The next pages of the tags shown (the **More tags** button).
+    pub fn more_tags(&self) {
+        let Some((reference, cursor)) = self.tag_cursor.borrow_mut().take() else {
+            return;
+        };
+        let generation = self.generation.get();
+        self.dispatch.dispatch(Action::TagsLoadingMore);
+        let this = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let page = this.client.next_tags(&reference, &cursor).await;
+            this.follow_tags(reference, page, generation).await;
+        });
+    }
+
+    async fn follow_tags(
+        &self,
+        reference: Reference,
+        mut page: Result<TagPage, IoError>,
+        generation: u64,
+    ) {
+        for followed in 1..=TAG_PAGES_IN_A_ROW {
+            if self.generation.get() != generation {
+                return;
+            }
+            let current = match page {
+                Ok(p) => p,
+                Err(e) => return self.failed(&e),
+            };
+            let tags = current
+                .list
+                .tags
+                .iter()
+                .map(|t| t.as_str().to_owned())
+                .collect();
+            let pause = followed == TAG_PAGES_IN_A_ROW && current.next.is_some();
+            self.dispatch
+                .dispatch(Action::TagsLoaded { tags, more: pause });
+            let Some(cursor) = current.next else { return };
+            if pause {
+                *self.tag_cursor.borrow_mut() = Some((reference, cursor));
+                return;
+            }
+            self.dispatch.dispatch(Action::TagsLoadingMore);
+            page = self.client.next_tags(&reference, &cursor).await;
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! The view in the address bar: `?ref=<reference>&platform=<os/arch[/variant]>&bottle=<tag>`
+//! The view in the address bar:
+//! `?ref=<reference>&platform=<os[(os.version)]/arch[/variant]>&bottle=<tag>`
 //! (or `&view=tags`), so a link opens the same view and back/forward work. A link never starts
 //! a download: only views are encoded.
 

@@ -80,21 +80,27 @@ fn failure_leaves_loading_and_keeps_input() {
 fn tags_accumulate_over_pages() {
     let r: Reference = "alpine".parse().unwrap();
     let s = State::default().apply(Action::TagsStarted(r));
-    let more = Some(TagPage { last: "b".into() });
     let s = s.apply(Action::TagsLoaded {
         tags: vec!["a".into(), "b".into()],
-        more,
+        more: true,
     });
+    let tags = |s: &State| match &s.view {
+        View::Tags(view) => std::rc::Rc::clone(view),
+        other => panic!("not tags: {other:?}"),
+    };
+    assert!(tags(&s).more, "More tags is offered");
     let s = s.apply(Action::TagsLoadingMore);
+    assert!(
+        !tags(&s).more && tags(&s).loading,
+        "not twice while loading"
+    );
     let s = s.apply(Action::TagsLoaded {
         tags: vec!["c".into()],
-        more: None,
+        more: false,
     });
-    let View::Tags(view) = &s.view else {
-        panic!("not tags: {:?}", s.view)
-    };
+    let view = tags(&s);
     assert_eq!(view.tags, ["a", "b", "c"]);
-    assert_eq!(view.more, None);
+    assert!(!view.more);
     assert!(!view.loading);
 }
 
@@ -251,4 +257,19 @@ fn a_failed_export_is_no_longer_running() {
         late.downloads[&0].status,
         DownloadStatus::Failed { .. }
     ));
+}
+
+#[test]
+fn a_linked_bottle_is_kept_until_the_address_changes() {
+    let s = State::default().apply(Action::BottleLinked(Some("arm64_sonoma".into())));
+    assert_eq!(s.linked_bottle.as_deref(), Some("arm64_sonoma"));
+    assert!(s.downloads.is_empty(), "a link starts nothing");
+    let r: Reference = "ghcr.io/homebrew/core/vim:9.0".parse().unwrap();
+    let s = s.apply(Action::Loading(r));
+    assert_eq!(s.linked_bottle.as_deref(), Some("arm64_sonoma"));
+    assert_eq!(
+        s.clone().apply(Action::BottleLinked(None)).linked_bottle,
+        None
+    );
+    assert_eq!(s.apply(Action::Reset).linked_bottle, None);
 }

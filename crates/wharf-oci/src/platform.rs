@@ -1,4 +1,8 @@
-//! Platforms (`os/arch[/variant]`) and the entries of an image index.
+//! Platforms (`os[(os.version)]/arch[/variant]`) and the entries of an image index.
+//!
+//! The text form is containerd's: `linux/arm64/v8`, and with an `os.version`
+//! `windows(10.0.17763.5936)/amd64`, so that two entries that differ only in `os.version` (as
+//! Windows images do) stay apart in a choice and in the page's `?platform=`.
 //!
 //! A [`Platform`] keeps the values as a document or a user wrote them; comparisons go through
 //! [`Platform::normalized`], which applies containerd's normalisation rules:
@@ -83,6 +87,14 @@ impl Platform {
         a.os == b.os && a.architecture == b.architecture && a.variant == b.variant
     }
 
+    /// The same platform without its `os.version` (what a table column of `os/arch` shows).
+    pub fn without_os_version(&self) -> Platform {
+        Platform {
+            os_version: None,
+            ..self.clone()
+        }
+    }
+
     /// `unknown/unknown`, as BuildKit writes for attestation manifests.
     pub fn is_unknown(&self) -> bool {
         self.os == "unknown" || self.architecture == "unknown"
@@ -108,10 +120,14 @@ fn normalize_arch(arch: &str, variant: Option<&str>) -> (String, Option<String>)
     (arch.to_owned(), variant)
 }
 
-/// Prints `os/arch[/variant]` as written (not normalised).
+/// Prints `os[(os.version)]/arch[/variant]` as written (not normalised).
 impl fmt::Display for Platform {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.os, self.architecture)?;
+        f.write_str(&self.os)?;
+        if let Some(version) = self.os_version.as_deref().filter(|v| !v.is_empty()) {
+            write!(f, "({version})")?;
+        }
+        write!(f, "/{}", self.architecture)?;
         match self.variant.as_deref() {
             Some(v) if !v.is_empty() => write!(f, "/{v}"),
             _ => Ok(()),
@@ -119,7 +135,8 @@ impl fmt::Display for Platform {
     }
 }
 
-/// Parses `os/arch[/variant]` (case-insensitive; the result is lowercase but not normalised).
+/// Parses `os[(os.version)]/arch[/variant]`; os, architecture and variant are case-insensitive
+/// (the result is lowercase but not normalised), the `os.version` is kept as written.
 impl FromStr for Platform {
     type Err = Error;
 
@@ -128,19 +145,38 @@ impl FromStr for Platform {
             input: input.to_owned(),
             reason,
         };
-        let lower = input.to_ascii_lowercase();
-        let parts: Vec<&str> = lower.split('/').collect();
+        let parts: Vec<&str> = input.split('/').collect();
         let (os, arch, variant) = match parts.as_slice() {
             [os, arch] => (*os, *arch, None),
             [os, arch, variant] => (*os, *arch, Some(*variant)),
             _ => return Err(invalid("expected os/arch or os/arch/variant".into())),
         };
-        check_component("os", os).map_err(invalid)?;
-        check_component("architecture", arch).map_err(invalid)?;
-        if let Some(variant) = variant {
+        let (os, os_version) = split_os_version(os).map_err(invalid)?;
+        let lower = |part: &str| part.to_ascii_lowercase();
+        let (os, arch, variant) = (lower(os), lower(arch), variant.map(lower));
+        check_component("os", &os).map_err(invalid)?;
+        check_component("architecture", &arch).map_err(invalid)?;
+        if let Some(variant) = &variant {
             check_component("variant", variant).map_err(invalid)?;
         }
-        Ok(Platform::new(os, arch, variant))
+        if let Some(version) = os_version {
+            check_component("os.version", version).map_err(invalid)?;
+        }
+        Ok(Platform {
+            os_version: os_version.map(str::to_owned),
+            ..Platform::new(&os, &arch, variant.as_deref())
+        })
+    }
+}
+
+/// `windows(10.0.17763)` into `windows` and `10.0.17763`.
+fn split_os_version(os: &str) -> std::result::Result<(&str, Option<&str>), String> {
+    match os.split_once('(') {
+        None => Ok((os, None)),
+        Some((name, rest)) => match rest.strip_suffix(')') {
+            Some(version) => Ok((name, Some(version))),
+            None => Err("the os.version must be closed by ')' before the '/'".into()),
+        },
     }
 }
 

@@ -7,12 +7,15 @@
 //!   interrupted download). Only 2xx answers are cut; a redirect mode's CDN hop is not.
 //!
 //! - a path `/_fault/<fault>/...` picks its own fault ([`crate::chaos`]), for long runs.
+//! - [`Front::paginate_tags`]: tag lists are answered page by page as the spec gives it
+//!   ([`crate::pages`]), which the test registry does not do.
 //!
 //! Redirects are passed back as they are. Every request is recorded, but for path-chosen faults,
 //! which are counted per fault.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::body::Body;
@@ -57,6 +60,7 @@ struct Shared {
     faults: Mutex<Faults>,
     log: RequestLog,
     path_faults: Mutex<BTreeMap<Fault, u64>>,
+    paginate_tags: AtomicBool,
 }
 
 /// The running front.
@@ -84,6 +88,7 @@ impl Front {
             faults: Mutex::new(Faults::default()),
             log: RequestLog::default(),
             path_faults: Mutex::default(),
+            paginate_tags: AtomicBool::new(false),
         });
         let router = Router::new().fallback(forward).with_state(shared.clone());
         Ok(Front {
@@ -115,6 +120,11 @@ impl Front {
         let mut faults = self.faults();
         faults.cuts = times;
         faults.cut_after = bytes;
+    }
+
+    /// From now on, tag lists honour `n` and `last` and link the next page.
+    pub fn paginate_tags(&self) {
+        self.shared.paginate_tags.store(true, Ordering::Relaxed);
     }
 
     fn faults(&self) -> std::sync::MutexGuard<'_, Faults> {
@@ -197,6 +207,14 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
     let mut seen = SeenRequest::new(request.method(), request.uri(), request.headers());
     let response = match plan(&shared, &request) {
         Plan::TooMany(retry_after) => too_many(&retry_after),
+        Plan::Forward { .. }
+            if shared.paginate_tags.load(Ordering::Relaxed)
+                && crate::pages::is_tag_list(request.method(), request.uri().path()) =>
+        {
+            let uri = request.uri();
+            let (http, upstream) = (&shared.http, &shared.upstream);
+            crate::pages::answer(http, upstream, uri.path(), uri.query(), request.headers()).await
+        }
         Plan::Forward { cut_after } => relay(&shared, request, cut_after).await,
     };
     seen.status = response.status().as_u16();

@@ -58,6 +58,8 @@ pub struct SeedPlatform {
     pub os: String,
     pub architecture: String,
     pub variant: Option<String>,
+    /// `os.version` (Windows images carry one per build).
+    pub os_version: Option<String>,
 }
 
 impl SeedPlatform {
@@ -66,6 +68,14 @@ impl SeedPlatform {
             os: os.to_owned(),
             architecture: architecture.to_owned(),
             variant: variant.map(str::to_owned),
+            os_version: None,
+        }
+    }
+
+    pub fn with_os_version(self, version: &str) -> SeedPlatform {
+        SeedPlatform {
+            os_version: Some(version.to_owned()),
+            ..self
         }
     }
 
@@ -74,6 +84,9 @@ impl SeedPlatform {
         let mut value = json!({"architecture": self.architecture, "os": self.os});
         if let Some(variant) = &self.variant {
             value["variant"] = json!(variant);
+        }
+        if let Some(version) = &self.os_version {
+            value["os.version"] = json!(version);
         }
         value
     }
@@ -248,20 +261,46 @@ impl Registry {
             }
             _ => None,
         };
+        let index = self.push_index_of(repo, tag, flavor, entries).await?;
+        Ok(SeededIndex {
+            index,
+            images,
+            attestation,
+        })
+    }
+
+    /// An index of `images` (in that order, each entry with its platform) under `tag`.
+    pub async fn push_index(
+        &self,
+        repo: &str,
+        tag: &str,
+        flavor: Flavor,
+        images: Vec<SeededImage>,
+    ) -> Result<SeededIndex> {
+        let entries = images.iter().map(index_entry).collect();
+        let index = self.push_index_of(repo, tag, flavor, entries).await?;
+        Ok(SeededIndex {
+            index,
+            images,
+            attestation: None,
+        })
+    }
+
+    async fn push_index_of(
+        &self,
+        repo: &str,
+        tag: &str,
+        flavor: Flavor,
+        entries: Vec<Value>,
+    ) -> Result<SeededManifest> {
         let index = json!({
             "schemaVersion": 2,
             "mediaType": flavor.index_type(),
             "manifests": entries,
         });
         let bytes = serde_json::to_vec_pretty(&index)?;
-        let index = self
-            .push_manifest(repo, tag, flavor.index_type(), bytes)
-            .await?;
-        Ok(SeededIndex {
-            index,
-            images,
-            attestation,
-        })
+        self.push_manifest(repo, tag, flavor.index_type(), bytes)
+            .await
     }
 
     async fn push_attestation(&self, repo: &str, subject: &Digest) -> Result<SeededImage> {
@@ -330,6 +369,9 @@ fn image_config(platform: &SeedPlatform, diff_ids: &[Digest]) -> Value {
     });
     if let Some(variant) = &platform.variant {
         config["variant"] = json!(variant);
+    }
+    if let Some(version) = &platform.os_version {
+        config["os.version"] = json!(version);
     }
     config
 }

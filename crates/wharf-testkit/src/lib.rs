@@ -23,6 +23,7 @@ pub mod client;
 pub mod error;
 pub mod front;
 pub mod images;
+pub mod pages;
 pub mod process;
 pub mod redirector;
 pub mod registry;

@@ -49,10 +49,42 @@ fn parse_and_print() {
         ),
     ];
     for (input, os, arch, variant, printed) in valid {
+        assert_eq!(p(input).os_version, None, "{input}");
         let parsed = p(input);
         assert_eq!(parsed.os, *os, "{input}");
         assert_eq!(parsed.architecture, *arch, "{input}");
         assert_eq!(parsed.variant.as_deref(), *variant, "{input}");
+        assert_eq!(parsed.to_string(), *printed, "{input}");
+        assert_eq!(p(printed), parsed, "{input} round trip");
+    }
+}
+
+#[test]
+fn os_version_in_the_text_form() {
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "windows(10.0.17763.5936)/amd64",
+            "windows",
+            "10.0.17763.5936",
+            "windows(10.0.17763.5936)/amd64",
+        ),
+        (
+            "Windows(10.0.20348.2527)/AMD64",
+            "windows",
+            "10.0.20348.2527",
+            "windows(10.0.20348.2527)/amd64",
+        ),
+        (
+            "darwin(14.1-Beta_2)/arm64/v8",
+            "darwin",
+            "14.1-Beta_2",
+            "darwin(14.1-Beta_2)/arm64/v8",
+        ),
+    ];
+    for (input, os, version, printed) in cases {
+        let parsed = p(input);
+        assert_eq!(parsed.os, *os, "{input}");
+        assert_eq!(parsed.os_version.as_deref(), Some(*version), "{input}");
         assert_eq!(parsed.to_string(), *printed, "{input}");
         assert_eq!(p(printed), parsed, "{input} round trip");
     }
@@ -72,6 +104,17 @@ fn parse_rejections() {
         ("linux/amd64\n", "'\\n' is not allowed"),
         ("lin:ux/amd64", "':' is not allowed in the os"),
         ("linux/arm64/v8+", "'+' is not allowed in the variant"),
+        ("windows(10.0/amd64", "closed by ')'"),
+        ("windows()/amd64", "os.version is empty"),
+        (
+            "windows(10 0)/amd64",
+            "' ' is not allowed in the os.version",
+        ),
+        (
+            "windows(1)(2)/amd64",
+            "')' is not allowed in the os.version",
+        ),
+        ("(10.0)/amd64", "os is empty"),
     ];
     for (input, needle) in invalid {
         match input.parse::<Platform>() {
@@ -304,4 +347,45 @@ fn platform_serde_uses_oci_names() {
     );
     let back: Platform = serde_json::from_str(&json).unwrap();
     assert_eq!(back, platform);
+}
+
+#[test]
+fn entries_that_differ_only_in_os_version_are_chosen_apart() {
+    let entry = |hex: char, version: &str| {
+        format!(
+            r#"{{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":500,
+            "digest":"sha256:{}","platform":{{"architecture":"amd64","os":"windows","os.version":"{version}"}}}}"#,
+            hex.to_string().repeat(64)
+        )
+    };
+    let body = format!(
+        r#"{{"schemaVersion":2,"mediaType":"{OCI_INDEX}","manifests":[{},{}]}}"#,
+        entry('a', "10.0.17763.5936"),
+        entry('b', "10.0.20348.2527")
+    );
+    let index = index(&body);
+    let listed: Vec<String> = entries(&index)
+        .iter()
+        .map(|e| e.platform.map(ToString::to_string).unwrap_or_default())
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            "windows(10.0.17763.5936)/amd64",
+            "windows(10.0.20348.2527)/amd64"
+        ]
+    );
+    // Each one's text form chooses that one, not the first of the two.
+    for (text, hex) in [(&listed[0], 'a'), (&listed[1], 'b')] {
+        let chosen = select(&index, &p(text)).unwrap();
+        assert_eq!(
+            chosen.descriptor.digest.hex(),
+            hex.to_string().repeat(64),
+            "{text}"
+        );
+    }
+    // Without an os.version the first matching entry is chosen.
+    let first = select(&index, &p("windows/amd64")).unwrap();
+    assert_eq!(first.descriptor.digest.hex(), "a".repeat(64));
+    assert!(select(&index, &p("windows(10.0.1)/amd64")).is_err());
 }
