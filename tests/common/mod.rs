@@ -17,6 +17,9 @@ use wharf_relay::{AllowHost, Config};
 use wharf_testkit::{Front, Mode, Registry};
 
 pub mod seed;
+mod webdriver;
+
+use webdriver::SetPermission;
 
 /// Browser tests run one at a time: two cores do not carry several Chromiums and registries.
 static BROWSER_LOCK: Mutex<()> = Mutex::const_new(());
@@ -457,6 +460,15 @@ impl Browser {
     /// The address bar.
     pub async fn url(&self) -> String {
         self.client.current_url().await.expect("url").to_string()
+    }
+
+    /// Lets the page's origin read the clipboard (WebDriver's Set Permission), so that a test
+    /// can read back what the page copied.
+    pub async fn grant_clipboard_read(&self) {
+        self.client
+            .issue_cmd(SetPermission("clipboard-read"))
+            .await
+            .expect("set the clipboard-read permission");
     }
 
     /// Runs a script in the page and returns its result.

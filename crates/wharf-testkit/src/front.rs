@@ -22,7 +22,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use futures_util::StreamExt as _;
+use futures_util::{StreamExt as _, TryStreamExt as _};
 use http::{header, HeaderMap, StatusCode};
 use url::Url;
 
@@ -51,6 +51,8 @@ struct Faults {
     retry_after: String,
     cuts: usize,
     cut_after: u64,
+    /// Blob bodies are sent at this many bytes per second (a slow network).
+    throttle: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -127,6 +129,12 @@ impl Front {
         self.shared.paginate_tags.store(true, Ordering::Relaxed);
     }
 
+    /// From now on, blob bodies arrive at `bytes_per_sec` (so that a test can watch a download
+    /// run, and cancel it, before it ends).
+    pub fn throttle_blobs(&self, bytes_per_sec: u64) {
+        self.faults().throttle = Some(bytes_per_sec.max(1));
+    }
+
     fn faults(&self) -> std::sync::MutexGuard<'_, Faults> {
         self.shared
             .faults
@@ -158,7 +166,10 @@ impl Front {
 /// What to do with one request, decided (and counted down) under the lock.
 enum Plan {
     TooMany(String),
-    Forward { cut_after: Option<u64> },
+    Forward {
+        cut_after: Option<u64>,
+        throttle: Option<u64>,
+    },
 }
 
 fn plan(shared: &Shared, request: &Request) -> Plan {
@@ -169,13 +180,18 @@ fn plan(shared: &Shared, request: &Request) -> Plan {
     }
     let blob_get =
         request.method() == http::Method::GET && request.uri().path().contains("/blobs/");
+    let throttle = faults.throttle.filter(|_| blob_get);
     if blob_get && faults.cuts > 0 {
         faults.cuts -= 1;
         return Plan::Forward {
             cut_after: Some(faults.cut_after),
+            throttle,
         };
     }
-    Plan::Forward { cut_after: None }
+    Plan::Forward {
+        cut_after: None,
+        throttle,
+    }
 }
 
 fn count(shared: &Shared, fault: Fault) {
@@ -215,7 +231,10 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
             let (http, upstream) = (&shared.http, &shared.upstream);
             crate::pages::answer(http, upstream, uri.path(), uri.query(), request.headers()).await
         }
-        Plan::Forward { cut_after } => relay(&shared, request, cut_after).await,
+        Plan::Forward {
+            cut_after,
+            throttle,
+        } => relay(&shared, request, cut_after, throttle).await,
     };
     seen.status = response.status().as_u16();
     shared.log.push(seen);
@@ -230,10 +249,21 @@ pub(crate) enum BodyFault {
     Cut(u64),
     /// Nothing more is sent after this many bytes; the connection stays open.
     Stall(u64),
+    /// Sent at this many bytes per second.
+    Throttle(u64),
 }
 
-async fn relay(shared: &Shared, request: Request, cut_after: Option<u64>) -> Response {
-    let fault = cut_after.map_or(BodyFault::None, BodyFault::Cut);
+async fn relay(
+    shared: &Shared,
+    request: Request,
+    cut_after: Option<u64>,
+    throttle: Option<u64>,
+) -> Response {
+    let fault = match (cut_after, throttle) {
+        (Some(after), _) => BodyFault::Cut(after),
+        (None, Some(rate)) => BodyFault::Throttle(rate),
+        (None, None) => BodyFault::None,
+    };
     let path = request.uri().path().to_owned();
     forward_to(&shared.http, &shared.upstream, &path, request, fault).await
 }
@@ -270,6 +300,7 @@ pub(crate) async fn forward_to(
     let body = match fault {
         BodyFault::None => Body::from_stream(upstream.bytes_stream()),
         BodyFault::Cut(after) => Body::from_stream(limit(upstream, after)),
+        BodyFault::Throttle(rate) => Body::from_stream(throttled(upstream, rate)),
         BodyFault::Stall(after) => {
             let stalled = futures_util::stream::pending();
             Body::from_stream(
@@ -283,6 +314,33 @@ pub(crate) async fn forward_to(
     *response.status_mut() = status;
     *response.headers_mut() = headers;
     response
+}
+
+/// The body in pieces of at most 64 KiB, each after the time `rate` gives it.
+fn throttled(
+    upstream: reqwest::Response,
+    rate: u64,
+) -> impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> {
+    const PIECE: usize = 64 << 10;
+    upstream
+        .bytes_stream()
+        .map(|chunk| {
+            let chunk = chunk.map_err(std::io::Error::other)?;
+            let pieces: Vec<bytes::Bytes> = (0..chunk.len())
+                .step_by(PIECE)
+                .map(|at| chunk.slice(at..(at + PIECE).min(chunk.len())))
+                .collect();
+            let pieces = pieces.into_iter().map(Ok::<_, std::io::Error>);
+            Ok::<_, std::io::Error>(futures_util::stream::iter(pieces))
+        })
+        .try_flatten()
+        .then(move |piece: std::io::Result<bytes::Bytes>| async move {
+            if let Ok(piece) = &piece {
+                let secs = piece.len() as f64 / rate as f64;
+                tokio::time::sleep(std::time::Duration::from_secs_f64(secs)).await;
+            }
+            piece
+        })
 }
 
 /// The first `after` body bytes, then an error.

@@ -1,0 +1,120 @@
+//! Journeys of the downloads list (issue 13): while a download runs it shows its speed and the
+//! time left, **Cancel** leaves no file; a saved file's **Copy sha256sum line** puts the line on
+//! the clipboard and **Expected digest** says whether a digest from elsewhere matches. Headless
+//! Chromium, the page served by `wharf-relay`, the test kit's real registry behind its front.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{serial, sha256_file, Browser, Stack};
+use wharf_oci::Digest;
+use wharf_testkit::{Flavor, Mode, Pattern, SeedPlatform};
+
+const DOWNLOAD_WAIT: Duration = Duration::from_secs(60);
+
+/// Journey 13a: a 4 MiB layer that arrives at 512 KiB/s shows how far it is, its speed and the
+/// time left; **Cancel** stops it: the row says nothing was saved, nothing lands in the
+/// download folder and nothing stays staged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journey_13_speed_time_left_and_cancel() {
+    let _serial = serial().await;
+    let stack = Stack::with_front(Mode::Anonymous).await;
+    let platform = SeedPlatform::new("linux", "amd64", None);
+    let files = vec![vec![(
+        "data/big.bin".to_owned(),
+        Pattern::new(41).bytes(0, 4 << 20),
+    )]];
+    let image = stack
+        .registry
+        .push_image_layers("slow/app", Some("1"), Flavor::Oci, &platform, &files)
+        .await
+        .expect("seed");
+    let layer = &image.layers[0];
+    let browser = Browser::start().await;
+    browser.open(&stack.relay.url("/")).await;
+    browser.look_up(&stack.reference("slow/app:1")).await;
+    stack.front().throttle_blobs(512 << 10);
+    browser
+        .click(&format!("button[data-digest='{}']", layer.digest))
+        .await;
+
+    let running = format!("[data-download='{}'] [data-state='running']", layer.digest);
+    let shown = browser.wait_text(&running, " left").await;
+    assert!(shown.contains("/s"), "the speed is shown: {shown}");
+    assert!(shown.contains(" of 4.0 MiB"), "how far it is: {shown}");
+    browser.click(&format!("{running} button")).await;
+    let cancelled = format!(
+        "[data-download='{}'] [data-state='cancelled']",
+        layer.digest
+    );
+    let said = browser.wait(&cancelled).await.text().await.expect("text");
+    assert!(said.contains("nothing was saved"), "{said}");
+    browser.assert_no_downloads(Duration::from_secs(2)).await;
+    browser.wait_unstaged(layer.digest.hex()).await;
+    browser.screenshot("journey-13-cancel").await;
+}
+
+/// Journey 13b: a saved layer's **Copy sha256sum line** puts `<hex>  <file>` on the clipboard
+/// (what `sha256sum -c` reads), and **Expected digest** says "matches" for its digest, "DIFFERS"
+/// for another one and names what is wrong with text that is no digest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journey_13_copy_sha256sum_line_and_expected_digest() {
+    let _serial = serial().await;
+    let stack = Stack::start(Mode::Anonymous).await;
+    let image = stack
+        .registry
+        .push_image("tools/app", "1", 1)
+        .await
+        .expect("seed");
+    let layer = &image.layers[0];
+    let browser = Browser::start().await;
+    browser.open(&stack.relay.url("/")).await;
+    browser.look_up(&stack.reference("tools/app:1")).await;
+    browser
+        .click(&format!("button[data-digest='{}']", layer.digest))
+        .await;
+    let name = format!("{}.tar.gz", layer.digest.hex());
+    let path = browser.downloaded_alone(&name, DOWNLOAD_WAIT).await;
+    assert_eq!(sha256_file(&path), layer.digest.hex());
+
+    let saved = format!("[data-download='{}'] [data-state='saved']", layer.digest);
+    browser.wait(&saved).await;
+    browser.grant_clipboard_read().await;
+    browser.click(&format!("{saved} button")).await;
+    let copied = clipboard(&browser).await;
+    assert_eq!(copied, format!("{}  {name}", layer.digest.hex()));
+
+    let field = browser.wait(&format!("{saved} input")).await;
+    let check = format!("{saved} [data-expected-check]");
+    let other = Digest::sha256_of(b"something else");
+    let cases = [
+        (layer.digest.to_string(), "match", "matches"),
+        (other.to_string(), "differs", "DIFFERS"),
+        ("sha256:12".to_owned(), "invalid", ""),
+    ];
+    for (typed, state, says) in cases {
+        field.clear().await.expect("clear");
+        field.send_keys(&typed).await.expect("type");
+        let shown = browser
+            .wait(&format!("{check}[data-expected-check='{state}']"))
+            .await;
+        let text = shown.text().await.expect("text");
+        assert!(text.contains(says) && !text.is_empty(), "{typed}: {text}");
+    }
+    browser.screenshot("journey-13-sha256sum").await;
+}
+
+/// What the page put on the clipboard (read back with `navigator.clipboard.readText`).
+async fn clipboard(browser: &Browser) -> String {
+    const READ: &str = "const done = arguments[0];
+        navigator.clipboard.readText().then(done, e => done('reading the clipboard failed: ' + e));";
+    let text = browser
+        .client
+        .execute_async(READ, Vec::new())
+        .await
+        .expect("read the clipboard");
+    text.as_str().unwrap_or_default().to_owned()
+}
