@@ -30,7 +30,8 @@ pub fn bottle_table(props: &Props) -> Html {
                 <td><code>{ &row.tag }</code></td>
                 <td class="num">{ row.size.map(human_bytes).unwrap_or_default() }</td>
                 <td class="digest opt">{ row.blob.to_string() }</td>
-                <td><DownloadButton digest={row.blob.clone()} {busy} {onclick} /></td>
+                <td><DownloadButton digest={row.blob.clone()} {busy} {onclick}
+                    what={format!("bottle {} ({})", row.tag, row.file_name)} /></td>
             </tr>
         }
     });
@@ -41,7 +42,7 @@ pub fn bottle_table(props: &Props) -> Html {
             <div class="table-wrap"><table>
                 <thead><tr>
                     <th>{ "System" }</th><th>{ "CPU" }</th><th>{ "Bottle tag" }</th>
-                    <th class="num">{ "Size" }</th><th class="opt">{ "Digest" }</th><th></th>
+                    <th class="num">{ "Size" }</th><th class="opt">{ "Digest" }</th><th><span class="visually-hidden">{ "Save" }</span></th>
                 </tr></thead>
                 <tbody>{ for rows }</tbody>
             </table></div>

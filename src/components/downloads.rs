@@ -33,9 +33,27 @@ pub fn downloads(props: &Props) -> Html {
     html! {
         <section class="panel" data-view="downloads">
             <h2>{ "Downloads" }</h2>
+            <p class="visually-hidden" role="status" aria-live="polite" data-live="">
+                { announcement(&props.downloads) }</p>
             { for items }
             <button class="small" onclick={on_clear}>{ "Clear finished" }</button>
         </section>
+    }
+}
+
+/// What the live region says: the newest download's state, in words that change with the state,
+/// not with every progress tick.
+fn announcement(downloads: &std::collections::BTreeMap<DownloadId, Download>) -> String {
+    let Some(d) = downloads.values().next_back() else {
+        return String::new();
+    };
+    match &d.status {
+        DownloadStatus::Running { .. } => format!("Downloading {}", d.file_name),
+        DownloadStatus::Saved => format!("{} saved, sha256 verified", d.file_name),
+        DownloadStatus::Failed { message, .. } => {
+            format!("{} failed, nothing was saved: {message}", d.file_name)
+        }
+        DownloadStatus::Cancelled => format!("{} cancelled, nothing was saved", d.file_name),
     }
 }
 
@@ -105,7 +123,8 @@ fn running(
     let onclick = props.on_cancel.reform(move |_| id);
     html! {
         <div data-state="running">
-            <progress max="100" value={format!("{percent:.1}")}></progress>
+            <progress max="100" value={format!("{percent:.1}")}
+                aria-label={format!("Downloading {}", d.file_name)}></progress>
             <div class="row hint">
                 <span>{ format!("{} of {} ({percent:.1}%)", human_bytes(bytes), human_bytes(d.size)) }</span>
                 <span>{ speed }</span><span>{ left }</span>

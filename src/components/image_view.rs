@@ -129,7 +129,8 @@ fn layers(props: &Props) -> Html {
                 <td class="opt"><code>{ &blob.media_type }</code>
                     if !blob.urls.is_empty() { <div class="hint">{ "foreign layer: " }{ blob.urls.join(", ") }</div> }</td>
                 <td class="num">{ blob.size.map(human_bytes).unwrap_or_else(|| "?".into()) }</td>
-                <td><DownloadButton digest={blob.digest.clone()} {busy} {onclick} /></td>
+                <td><DownloadButton digest={blob.digest.clone()} {busy} {onclick}
+                    what={format!("{kind} {}", blob.digest)} /></td>
             </tr>
         }
     };
@@ -143,8 +144,8 @@ fn layers(props: &Props) -> Html {
         <section class="panel">
             <h2>{ "Layers and config" }</h2>
             <div class="table-wrap"><table>
-                <thead><tr><th></th><th>{ "Digest" }</th><th class="opt">{ "Media type" }</th>
-                    <th class="num">{ "Size" }</th><th></th></tr></thead>
+                <thead><tr><th><span class="visually-hidden">{ "Part" }</span></th><th>{ "Digest" }</th><th class="opt">{ "Media type" }</th>
+                    <th class="num">{ "Size" }</th><th><span class="visually-hidden">{ "Save" }</span></th></tr></thead>
                 <tbody>{ for config }{ for layers }</tbody>
             </table></div>
         </section>

@@ -19,7 +19,9 @@ pub fn platform_table(props: &Props) -> Html {
         let onclick = props.on_choose.reform(move |_| digest.clone());
         let choose = match row.not_offered {
             Some(label) => html! { <span class="badge">{ label }</span> },
-            None => html! { <button class="small" {onclick}>{ "Choose" }</button> },
+            None => html! {
+                <button class="small" aria-label={format!("Choose {}", row.choice)} {onclick}>{ "Choose" }</button>
+            },
         };
         html! {
             <tr data-platform={row.platform.clone()} data-choice={row.choice.clone()} class={classes!(row.not_offered.map(|_| "muted"))}>
@@ -37,7 +39,7 @@ pub fn platform_table(props: &Props) -> Html {
             <div class="table-wrap"><table>
                 <thead><tr>
                     <th>{ "Platform" }</th><th>{ "OS version" }</th><th class="num">{ "Manifest size" }</th>
-                    <th class="opt">{ "Digest" }</th><th></th>
+                    <th class="opt">{ "Digest" }</th><th><span class="visually-hidden">{ "Choose" }</span></th>
                 </tr></thead>
                 <tbody>{ for rows }</tbody>
             </table></div>

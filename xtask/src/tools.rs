@@ -1,11 +1,13 @@
 //! Installing what is missing: the wasm target, trunk, wasm-bindgen-cli, wasm-opt (npm binaryen),
-//! and the Debian packages tests use. Each step checks first, so a second run costs nothing.
+//! axe-core (npm), and the Debian packages tests use. Each step checks first, so a second run costs nothing.
 
 use crate::sh;
 use crate::Result;
 
 const TRUNK_VERSION: &str = "0.21.14";
 const BINARYEN_NPM: &str = "binaryen@132";
+/// The accessibility audit the journeys inject into the page (`tests/journeys_a11y.rs`).
+const AXE_NPM: &str = "axe-core@4.14.1";
 /// The registry every native test and the soak start.
 pub const REGISTRY_APT: &[(&str, &str)] = &[("docker-registry", "docker-registry")];
 /// Debian packages and a binary each provides.
@@ -33,7 +35,16 @@ pub fn ensure_page_tools() -> Result {
 pub fn ensure_test_tools() -> Result {
     ensure_page_tools()?;
     crate::worker::ensure_worker_tools()?;
+    ensure_axe()?;
     ensure_apt(APT)
+}
+
+fn ensure_axe() -> Result {
+    let script = sh::root().join(".tools/npm/node_modules/axe-core/axe.min.js");
+    if script.is_file() {
+        return Ok(());
+    }
+    npm_install(&[AXE_NPM])
 }
 
 fn ensure_wasm_target() -> Result {
