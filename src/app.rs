@@ -3,7 +3,7 @@
 use std::rc::Rc;
 
 use wharf_oci::auth::{Credentials as Creds, Secret};
-use wharf_oci::Digest;
+use wharf_oci::{Digest, Reference};
 use yew::prelude::*;
 
 use crate::components::bottle_table::BottleTable;
@@ -16,10 +16,12 @@ use crate::components::raw_docs::RawDocs;
 use crate::components::reference_form::ReferenceForm;
 use crate::components::settings::Settings;
 use crate::components::tags_view::Tags;
+use crate::components::unfinished_list::UnfinishedList;
 use crate::download::{ExportFormat, StartDownload, StartExport};
 use crate::hooks::use_downloads::{use_downloads, Downloads};
 use crate::hooks::use_registry::{use_registry, Registry};
 use crate::hooks::use_relay_setting::{use_relay_setting, RelaySetting};
+use crate::hooks::use_unfinished::{self, use_unfinished};
 use crate::hooks::use_url_state::{self, use_popstate, UrlState};
 use crate::state::{Action, State, View};
 use crate::view::{Blob, BottleRow, ImageView, Looked, LookedKind, Remedy};
@@ -52,6 +54,7 @@ pub fn app() -> Html {
     let (relay, save_relay) = use_relay_setting();
     let registry = use_registry(state.dispatcher(), relay.template.clone());
     let downloads = use_downloads(state.dispatcher());
+    use_unfinished(state.dispatcher());
     let panel = use_state(Panel::default);
     let known_hosts = use_state(Vec::<String>::new);
     let ctx = Ctx {
@@ -77,6 +80,7 @@ pub fn app() -> Html {
                 { form(&ctx) }
                 { problem(&ctx) }
                 { side_panel(&ctx, save_relay) }
+                { unfinished_list(&ctx) }
                 { download_list(&ctx) }
                 { view(&ctx) }
             </main>
@@ -334,7 +338,13 @@ fn download_bottle(ctx: &Ctx, looked: &Rc<Looked>) -> Callback<BottleRow> {
         ctx.state
             .dispatch(Action::BottleLinked(Some(row.tag.clone())));
         let Some(size) = row.size else { return };
-        start(&ctx, &looked, row.blob.clone(), size, row.file_name.clone());
+        start(
+            &ctx,
+            &looked.reference,
+            row.blob.clone(),
+            size,
+            row.file_name.clone(),
+        );
     })
 }
 
@@ -344,7 +354,7 @@ fn download_blob(ctx: &Ctx, looked: &Rc<Looked>) -> Callback<Blob> {
     Callback::from(move |blob: Blob| match blob.size {
         Some(size) => start(
             &ctx,
-            &looked,
+            &looked.reference,
             blob.digest.clone(),
             size,
             blob.file_name.clone(),
@@ -360,7 +370,7 @@ fn download_blob(ctx: &Ctx, looked: &Rc<Looked>) -> Callback<Blob> {
                 match size.await {
                     Ok(size) => start(
                         &ctx,
-                        &looked,
+                        &looked.reference,
                         blob.digest.clone(),
                         size,
                         blob.file_name.clone(),
@@ -372,7 +382,7 @@ fn download_blob(ctx: &Ctx, looked: &Rc<Looked>) -> Callback<Blob> {
     })
 }
 
-fn start(ctx: &Ctx, looked: &Looked, digest: Digest, size: u64, file_name: String) {
+fn start(ctx: &Ctx, reference: &Reference, digest: Digest, size: u64, file_name: String) {
     if ctx.state.is_downloading(&digest) {
         return;
     }
@@ -382,13 +392,10 @@ fn start(ctx: &Ctx, looked: &Looked, digest: Digest, size: u64, file_name: Strin
         digest: digest.clone(),
         size,
     });
-    let credentials = ctx
-        .registry
-        .client
-        .credentials_for(looked.reference.registry());
+    let credentials = ctx.registry.client.credentials_for(reference.registry());
     ctx.downloads.start(StartDownload {
         id,
-        reference: looked.reference.clone(),
+        reference: reference.clone(),
         digest,
         size,
         file_name,
@@ -427,6 +434,40 @@ fn export_image(ctx: &Ctx, looked: &Looked, image: &ImageView) -> Callback<Expor
             credentials: credentials.as_ref().map(Into::into),
         });
     })
+}
+
+/// What a closed tab left unfinished: **Resume** starts the same download (its staged bytes are
+/// kept and checked), **Discard** removes them.
+fn unfinished_list(ctx: &Ctx) -> Html {
+    let on_resume = {
+        let ctx = ctx.clone();
+        Callback::from(move |digest: Digest| {
+            let found = ctx
+                .state
+                .unfinished
+                .iter()
+                .find(|u| u.download.digest == digest);
+            let Some(download) = found.map(|u| u.download.clone()) else {
+                return;
+            };
+            ctx.state.dispatch(Action::UnfinishedTaken(digest.clone()));
+            if let Some(reference) = download.parsed_reference() {
+                start(&ctx, &reference, digest, download.size, download.file_name);
+            }
+        })
+    };
+    let on_discard = {
+        let dispatch = ctx.state.dispatcher();
+        Callback::from(move |digest: Digest| {
+            dispatch.dispatch(Action::UnfinishedTaken(digest.clone()));
+            wasm_bindgen_futures::spawn_local(async move {
+                use_unfinished::discard(&digest).await;
+            });
+        })
+    };
+    html! {
+        <UnfinishedList unfinished={ctx.state.unfinished.clone()} {on_resume} {on_discard} />
+    }
 }
 
 fn download_list(ctx: &Ctx) -> Html {

@@ -12,4 +12,5 @@ pub mod net;
 pub mod panic_hook;
 pub mod problem;
 pub mod state;
+pub mod unfinished;
 pub mod view;

@@ -28,6 +28,8 @@ pub struct State {
     pub input_error: Option<String>,
     /// The bottle tag the address names (`?bottle=`): its row is highlighted, nothing starts.
     pub linked_bottle: Option<String>,
+    /// Downloads a closed tab left unfinished, offered to resume.
+    pub unfinished: Vec<crate::unfinished::Unfinished>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -112,6 +114,10 @@ pub enum Action {
     DismissError,
     /// The address names this bottle (or none).
     BottleLinked(Option<String>),
+    /// Downloads a closed tab left unfinished (read when the page opens).
+    Unfinished(Vec<crate::unfinished::Unfinished>),
+    /// One of them was resumed or discarded: no longer offered.
+    UnfinishedTaken(Digest),
     TagsStarted(Reference),
     TagsLoaded {
         tags: Vec<String>,
@@ -209,6 +215,10 @@ impl State {
             }
             Action::DismissError => self.error = None,
             Action::BottleLinked(tag) => self.linked_bottle = tag,
+            Action::Unfinished(list) => self.unfinished = list,
+            Action::UnfinishedTaken(digest) => {
+                self.unfinished.retain(|u| u.download.digest != digest);
+            }
             other => self = self.apply_tags(other),
         }
         self
@@ -252,6 +262,7 @@ impl State {
                 digest,
                 size,
             } => {
+                self.unfinished.retain(|u| u.download.digest != digest);
                 let id = self.next_download;
                 self.next_download += 1;
                 let status = DownloadStatus::Running {

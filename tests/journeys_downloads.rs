@@ -118,3 +118,67 @@ async fn clipboard(browser: &Browser) -> String {
         .expect("read the clipboard");
     text.as_str().unwrap_or_default().to_owned()
 }
+
+/// Journey 13c: a download running when the tab closes is listed when the page opens again
+/// (with how much is staged); **Resume** fetches the rest with `Range` and saves the verified
+/// file; it is not offered again afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journey_13_resume_after_the_tab_closed() {
+    let _serial = serial().await;
+    let stack = Stack::with_front(Mode::Anonymous).await;
+    let platform = SeedPlatform::new("linux", "amd64", None);
+    let files = vec![vec![(
+        "data/big.bin".to_owned(),
+        Pattern::new(43).bytes(0, 4 << 20),
+    )]];
+    let image = stack
+        .registry
+        .push_image_layers("closed/app", Some("1"), Flavor::Oci, &platform, &files)
+        .await
+        .expect("seed");
+    let layer = &image.layers[0];
+    let browser = Browser::start().await;
+    browser.open(&stack.relay.url("/")).await;
+    browser.look_up(&stack.reference("closed/app:1")).await;
+    stack.front().throttle_blobs(1 << 20);
+    browser
+        .click(&format!("button[data-digest='{}']", layer.digest))
+        .await;
+    let running = format!("[data-download='{}'] [data-state='running']", layer.digest);
+    browser.wait_text(&running, " left").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    // The tab goes away (its worker with it), then the page is opened again.
+    browser.client.goto("about:blank").await.expect("leave the page");
+    browser.open(&stack.relay.url("/")).await;
+    let offered = format!("[data-unfinished='{}']", layer.digest);
+    let listed = browser.wait_text(&offered, "staged").await;
+    let name = format!("{}.tar.gz", layer.digest.hex());
+    assert!(listed.contains(&name), "{listed}");
+    browser.assert_no_downloads(Duration::ZERO).await;
+    browser
+        .click(&format!("{offered} button[aria-label^='Resume']"))
+        .await;
+    let path = browser.downloaded_alone(&name, DOWNLOAD_WAIT).await;
+    assert_eq!(sha256_file(&path), layer.digest.hex());
+    let resumed: Vec<String> = stack
+        .front()
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains("/blobs/"))
+        .flat_map(|r| r.header_values("range"))
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        resumed
+            .iter()
+            .any(|r| r.starts_with("bytes=") && r != "bytes=0-"),
+        "the rest was asked for with Range: {resumed:?}"
+    );
+    browser.wait_gone(&offered).await;
+    browser.open(&stack.relay.url("/")).await;
+    browser.wait("#reference").await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(!browser.has("[data-unfinished]").await, "not offered again");
+    browser.screenshot("journey-13-resume").await;
+}

@@ -11,3 +11,4 @@ pub mod raw_docs;
 pub mod reference_form;
 pub mod settings;
 pub mod tags_view;
+pub mod unfinished_list;

@@ -5,25 +5,38 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use wharf_oci::Digest;
 use yew::prelude::*;
 
 use crate::download::{
     save_verified, DownloadEvent, DownloadManager, StartDownload, StartExport, WORKER_SCRIPT,
 };
+use crate::hooks::use_unfinished::{forget, remember};
 use crate::net::{js, IoError};
 use crate::state::{Action, LayerProgress, State};
+use crate::unfinished::Remembered;
 
 /// Rate bookkeeping per download: (time of the previous event in ms, bytes then, smoothed rate).
 type Rates = Rc<RefCell<BTreeMap<u64, (u64, u64, Option<f64>)>>>;
+/// The blob each running download fetches, to forget it in localStorage once it ended.
+type Blobs = Rc<RefCell<BTreeMap<u64, Digest>>>;
 
 #[derive(Clone, PartialEq)]
 pub struct Downloads {
     manager: Option<DownloadManager>,
+    blobs: Blobs,
     dispatch: UseReducerDispatcher<State>,
 }
 
 impl Downloads {
     pub fn start(&self, job: StartDownload) {
+        remember(Remembered::new(
+            &job.reference,
+            &job.digest,
+            job.size,
+            &job.file_name,
+        ));
+        self.blobs.borrow_mut().insert(job.id, job.digest.clone());
         match &self.manager {
             Some(m) => m.start(job),
             None => fail(
@@ -59,19 +72,39 @@ impl Downloads {
 
 #[hook]
 pub fn use_downloads(dispatch: UseReducerDispatcher<State>) -> Downloads {
-    let manager = {
+    let made = {
         let dispatch = dispatch.clone();
         use_memo((), move |_| {
             let rates: Rates = Rc::default();
-            DownloadManager::new(WORKER_SCRIPT, move |event| {
+            let blobs: Blobs = Rc::default();
+            let ended = Rc::clone(&blobs);
+            let manager = DownloadManager::new(WORKER_SCRIPT, move |event| {
+                forget_ended(&ended, &event);
                 on_event(&dispatch, &rates, event)
             })
-            .ok()
+            .ok();
+            (manager, blobs)
         })
     };
     Downloads {
-        manager: (*manager).clone(),
+        manager: made.0.clone(),
+        blobs: Rc::clone(&made.1),
         dispatch,
+    }
+}
+
+/// A blob download that ended (verified, cancelled, or failed in a way that makes its staged
+/// bytes worthless) is no longer one to offer after a closed tab.
+fn forget_ended(blobs: &Blobs, event: &DownloadEvent) {
+    let ended = match event {
+        DownloadEvent::Verified { .. } | DownloadEvent::Cancelled { .. } => true,
+        DownloadEvent::Failed { error, .. } => !error.keeps_staged_bytes(),
+        _ => false,
+    };
+    if ended {
+        if let Some(digest) = blobs.borrow_mut().remove(&event.id()) {
+            forget(&digest);
+        }
     }
 }
 
