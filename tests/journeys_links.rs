@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{serial, Browser, Stack};
+use common::{serial, sha256_file, Browser, Stack};
 use wharf_testkit::{Flavor, Mode};
 
 /// Looks up a reference that exists and checks that the page shows it: the page is usable.
@@ -120,6 +120,61 @@ async fn journey_10_bad_input() {
     still_usable(&browser, &stack, digest).await;
     browser.assert_no_downloads(Duration::ZERO).await;
     browser.screenshot("journey-10-bad-input").await;
+}
+
+/// Journey 10b: the Relay setting `/relay?url={url_encoded}` (the form CORS proxies take, which
+/// wharf-relay takes too): lookups go out percent-encoded, and a layer downloads verified.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journey_10_url_encoded_relay_template() {
+    let _serial = serial().await;
+    let stack = Stack::start(Mode::Anonymous).await;
+    let image = stack
+        .registry
+        .push_image("encoded/app", "1", 1)
+        .await
+        .expect("seed");
+    let browser = Browser::start().await;
+    browser.open(&stack.relay.url("/")).await;
+    browser.press("Relay").await;
+    let field = browser.wait("[data-view='settings'] #relay").await;
+    field.clear().await.expect("clear");
+    let template = "/relay?url={url_encoded}";
+    field.send_keys(template).await.expect("type");
+    browser.press("Save").await;
+    let stored = browser
+        .script("return localStorage.getItem('wharf.relay');")
+        .await;
+    assert_eq!(stored.as_str(), Some(template), "the setting is kept");
+
+    browser.look_up(&stack.reference("encoded/app:1")).await;
+    let shown = browser
+        .attr("[data-resolved-digest]", "data-resolved-digest")
+        .await;
+    assert_eq!(shown, Some(image.manifest.digest.to_string()));
+    let fetched = browser
+        .script("return performance.getEntriesByType('resource').map(e => e.name);")
+        .await;
+    let encoded = format!(
+        "/relay?url=http%3A%2F%2F{}",
+        stack.registry.host_port().replace(':', "%3A")
+    );
+    assert!(
+        fetched.as_array().is_some_and(|names| names
+            .iter()
+            .any(|n| n.as_str().is_some_and(|n| n.contains(&encoded)))),
+        "the page asked {encoded}…: {fetched}"
+    );
+    let layer = &image.layers[0];
+    browser
+        .click(&format!("button[data-digest='{}']", layer.digest))
+        .await;
+    let path = browser
+        .downloaded_alone(
+            &format!("{}.tar.gz", layer.digest.hex()),
+            Duration::from_secs(60),
+        )
+        .await;
+    assert_eq!(sha256_file(&path), layer.digest.hex());
 }
 
 /// Journey 11: a link `/?ref=…` opens the same view as a look-up; `&platform=` opens that

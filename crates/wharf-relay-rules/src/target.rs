@@ -1,24 +1,35 @@
-//! The upstream URL a request names (`/relay/<absolute URL>`) and where a redirect leads.
+//! The upstream URL a request names (`/relay/<absolute URL>`, or `/relay?url=<percent-encoded
+//! URL>` as CORS proxies take it, for a page whose relay setting uses `{url_encoded}`) and where
+//! a redirect leads.
 
 use crate::error::RelayError;
 use http::{HeaderValue, Uri};
 use url::Url;
 
-/// The upstream URL in `/relay/<url>`, with the request's query string carried over.
+/// The upstream URL in `/relay/<url>` (the request's query string carried over), or in the
+/// `url` parameter of `/relay?url=<percent-encoded url>`.
 pub fn parse_target(uri: &Uri) -> Result<Url, RelayError> {
     let path = uri.path();
     let rest = path.strip_prefix("/relay").unwrap_or(path);
     let rest = rest.strip_prefix('/').unwrap_or(rest);
-    if rest.is_empty() {
-        return Err(RelayError::MissingTarget);
-    }
-    let text = match uri.query() {
-        Some(query) => format!("{rest}?{query}"),
-        None => rest.to_owned(),
+    let text = match (rest, uri.query()) {
+        ("", query) => query
+            .and_then(encoded_target)
+            .ok_or(RelayError::MissingTarget)?,
+        (rest, Some(query)) => format!("{rest}?{query}"),
+        (rest, None) => rest.to_owned(),
     };
     Url::parse(&text).map_err(|e| RelayError::BadTarget {
         reason: e.to_string(),
     })
+}
+
+/// The decoded `url` parameter of a query string.
+fn encoded_target(query: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key == "url")
+        .map(|(_, value)| value.into_owned())
+        .filter(|value| !value.is_empty())
 }
 
 /// The URL an answer with `status` and `Location` sends the relay to, resolved against `current`;
@@ -60,6 +71,17 @@ mod tests {
             ("/relay/http://127.0.0.1:5000/v2/", Ok("http://127.0.0.1:5000/v2/")),
             ("/relay/http://2130706433/", Ok("http://127.0.0.1/")),
             ("/relay/https://registry-1.docker.io@10.0.0.1/", Ok("https://registry-1.docker.io@10.0.0.1/")),
+            (
+                "/relay?url=http%3A%2F%2F127.0.0.1%3A5000%2Fv2%2Fx%2Ftags%2Flist%3Fn%3D2%26last%3Da",
+                Ok("http://127.0.0.1:5000/v2/x/tags/list?n=2&last=a"),
+            ),
+            (
+                "/relay/?url=https%3A%2F%2Fghcr.io%2Fv2%2F&other=1",
+                Ok("https://ghcr.io/v2/"),
+            ),
+            ("/relay?other=1", Err("missing target url")),
+            ("/relay?url=", Err("missing target url")),
+            ("/relay?url=not%20a%20url", Err("bad target url")),
             ("/relay/", Err("missing target url")),
             ("/relay", Err("missing target url")),
             ("/relay/not%20a%20url", Err("bad target url")),
