@@ -14,6 +14,7 @@ use crate::components::platform_table::PlatformTable;
 use crate::components::problem::ProblemNotice;
 use crate::components::raw_docs::RawDocs;
 use crate::components::reference_form::ReferenceForm;
+use crate::components::relay_check::RelayCheckPanel;
 use crate::components::settings::Settings;
 use crate::components::tags_view::Tags;
 use crate::components::unfinished_list::UnfinishedList;
@@ -297,6 +298,7 @@ fn looked_view(ctx: &Ctx, looked: &Rc<Looked>) -> Html {
                     <dt>{ "Digest" }</dt><dd class="digest" data-resolved-digest={looked.digest.to_string()}>{ looked.digest.to_string() }</dd>
                     <dt>{ "Media type" }</dt><dd><code data-media-type="">{ &looked.media_type }</code></dd>
                 </dl>
+                { relay_check(ctx, looked) }
             </section>
             { body }
             <RawDocs docs={looked.raw.clone()} on_copy={copy} />
@@ -323,6 +325,23 @@ fn choose_platform(
         };
         registry.open(url, true);
     })
+}
+
+fn relay_check(ctx: &Ctx, looked: &Rc<Looked>) -> Html {
+    let relays: Vec<String> = ctx.relay.checks.iter().map(ToString::to_string).collect();
+    let on_check = {
+        let (registry, checks, looked) = (
+            ctx.registry.clone(),
+            ctx.relay.checks.clone(),
+            looked.clone(),
+        );
+        Callback::from(move |i: usize| {
+            if let Some(relay) = checks.get(i) {
+                registry.check_through(relay.clone(), &looked);
+            }
+        })
+    };
+    html! { <RelayCheckPanel {relays} check={ctx.state.relay_check.clone()} {on_check} /> }
 }
 
 fn download_bottle(ctx: &Ctx, looked: &Rc<Looked>) -> Callback<BottleRow> {
@@ -383,7 +402,8 @@ fn download_blob(ctx: &Ctx, looked: &Rc<Looked>) -> Callback<Blob> {
 }
 
 fn start(ctx: &Ctx, reference: &Reference, digest: Digest, size: u64, file_name: String) {
-    if ctx.state.is_downloading(&digest) {
+    // Two relays served different digests for this view: nothing of it is saved.
+    if ctx.state.is_downloading(&digest) || ctx.state.relays_disagree() {
         return;
     }
     let id = u64::from(ctx.state.upcoming_download());
@@ -412,7 +432,7 @@ fn export_image(ctx: &Ctx, looked: &Looked, image: &ImageView) -> Callback<Expor
     let reference = looked.reference.with_digest(manifest.clone());
     let stem = image.archive_stem.clone();
     Callback::from(move |format: ExportFormat| {
-        if ctx.state.is_exporting(&manifest) {
+        if ctx.state.is_exporting(&manifest) || ctx.state.relays_disagree() {
             return;
         }
         let file_name = match format {

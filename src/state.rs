@@ -30,6 +30,8 @@ pub struct State {
     pub linked_bottle: Option<String>,
     /// Downloads a closed tab left unfinished, offered to resume.
     pub unfinished: Vec<crate::unfinished::Unfinished>,
+    /// The current view's digest as a second relay saw it (**Check through another relay**).
+    pub relay_check: Option<crate::view::RelayCheck>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -118,6 +120,8 @@ pub enum Action {
     Unfinished(Vec<crate::unfinished::Unfinished>),
     /// One of them was resumed or discarded: no longer offered.
     UnfinishedTaken(Digest),
+    /// A second relay's answer for the current view (or that it is being asked).
+    RelayChecked(crate::view::RelayCheck),
     TagsStarted(Reference),
     TagsLoaded {
         tags: Vec<String>,
@@ -173,6 +177,13 @@ pub enum Action {
 }
 
 impl State {
+    /// Whether a second relay served another digest for the current view: then nothing saves.
+    pub fn relays_disagree(&self) -> bool {
+        self.relay_check
+            .as_ref()
+            .is_some_and(crate::view::RelayCheck::disagrees)
+    }
+
     /// The id the next `DownloadStarted` will get.
     pub fn upcoming_download(&self) -> DownloadId {
         self.next_download
@@ -193,6 +204,7 @@ impl State {
             }
             Action::InputError(message) => self.input_error = Some(message),
             Action::Loading(reference) => {
+                self.relay_check = None;
                 self.input = reference.to_string();
                 self.input_error = None;
                 self.error = None;
@@ -202,7 +214,14 @@ impl State {
             }
             Action::Looked(looked) => {
                 self.error = None;
+                self.relay_check = None;
                 self.view = View::Looked(looked);
+            }
+            Action::RelayChecked(check) => {
+                // Only for the view it was asked for.
+                if matches!(&self.view, View::Looked(l) if l.digest == check.ours) {
+                    self.relay_check = Some(check);
+                }
             }
             Action::Failed(error) => {
                 if matches!(self.view, View::Loading { .. }) {

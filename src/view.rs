@@ -202,3 +202,34 @@ mod tests {
         }
     }
 }
+
+/// **Check through another relay**: the same reference asked again through a second relay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayCheck {
+    /// The relay asked (as the setting wrote it).
+    pub relay: String,
+    /// The digest the page's own relay served.
+    pub ours: Digest,
+    pub outcome: CheckOutcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckOutcome {
+    Checking,
+    /// The second relay served the same digest.
+    Agree,
+    /// It served another one: saving stops for this view.
+    Disagree {
+        theirs: Digest,
+    },
+    /// It could not be asked (unreachable, refused...): nothing is known.
+    Failed {
+        message: String,
+    },
+}
+
+impl RelayCheck {
+    pub fn disagrees(&self) -> bool {
+        matches!(self.outcome, CheckOutcome::Disagree { .. })
+    }
+}

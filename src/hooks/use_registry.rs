@@ -13,7 +13,7 @@ use crate::lookup::{lookup, Choice};
 use crate::net::{IoError, RegistryClient, RelayTemplate, TagCursor, TagPage};
 use crate::state::Action;
 use crate::state::State;
-use crate::view::Problem;
+use crate::view::{CheckOutcome, Problem};
 
 /// Tags asked for per page.
 const TAG_PAGE: u32 = 100;
@@ -109,6 +109,39 @@ impl Registry {
                 Ok(looked) => this.dispatch.dispatch(Action::Looked(Rc::new(looked))),
                 Err(e) => this.failed(&e),
             }
+        });
+    }
+
+    /// Asks `relay` for `looked`'s reference again and reports whether it serves the same
+    /// digest (`Action::RelayChecked`). The page's credentials for that registry go along.
+    pub fn check_through(&self, relay: RelayTemplate, looked: &crate::view::Looked) {
+        let (reference, ours) = (looked.reference.clone(), looked.digest.clone());
+        let (shown, expected) = (relay.to_string(), ours.clone());
+        let check = move |outcome| crate::view::RelayCheck {
+            relay: shown.clone(),
+            ours: expected.clone(),
+            outcome,
+        };
+        self.dispatch
+            .dispatch(Action::RelayChecked(check(CheckOutcome::Checking)));
+        let other = RegistryClient::new(relay.clone());
+        let registry = reference.registry().to_owned();
+        other.set_credentials(&registry, self.client.credentials_for(&registry));
+        let dispatch = self.dispatch.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let outcome = match other.manifest(&reference).await {
+                Ok(fetched) if fetched.digest == ours => CheckOutcome::Agree,
+                Ok(fetched) => CheckOutcome::Disagree {
+                    theirs: fetched.digest,
+                },
+                Err(IoError::DigestMismatch { actual, .. }) => {
+                    CheckOutcome::Disagree { theirs: actual }
+                }
+                Err(e) => CheckOutcome::Failed {
+                    message: e.to_string(),
+                },
+            };
+            dispatch.dispatch(Action::RelayChecked(check(outcome)));
         });
     }
 

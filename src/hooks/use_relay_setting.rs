@@ -1,6 +1,8 @@
 //! The relay setting, persisted in localStorage. Its default is this server's `/relay/{url}`
 //! (the page is usually served by wharf-relay), or what `config.json` next to `index.html` says
-//! (`{"relay": "https://relay.example/relay/{url}"}`) for static hosting.
+//! (`{"relay": "https://relay.example/relay/{url}"}`) for static hosting. The setting may name
+//! several relays (white space between them, or a list in `config.json`): the first is used, the
+//! others are for **Check through another relay**.
 
 use yew::prelude::*;
 
@@ -12,6 +14,8 @@ pub const BUILT_IN_DEFAULT: &str = "/relay/{url}";
 #[derive(Debug, Clone, PartialEq)]
 pub struct RelaySetting {
     pub template: RelayTemplate,
+    /// Further relays the setting names, for **Check through another relay**.
+    pub checks: Vec<RelayTemplate>,
     /// As the user (or the default) wrote it.
     pub text: String,
     pub default_text: String,
@@ -20,12 +24,15 @@ pub struct RelaySetting {
 
 impl RelaySetting {
     fn from_text(text: &str, default_text: &str) -> Self {
-        let (template, error) = match RelayTemplate::parse(text) {
-            Ok(t) => (t, None),
+        let (list, error) = match RelayTemplate::parse_list(text) {
+            Ok(list) => (list, None),
             Err(e) => (parse_or_builtin(default_text), Some(e.to_string())),
         };
+        let mut list = list.into_iter();
+        let template = list.next().unwrap_or_default();
         RelaySetting {
             template,
+            checks: list.collect(),
             text: text.to_owned(),
             default_text: default_text.to_owned(),
             error,
@@ -33,8 +40,8 @@ impl RelaySetting {
     }
 }
 
-fn parse_or_builtin(text: &str) -> RelayTemplate {
-    RelayTemplate::parse(text).unwrap_or_default()
+fn parse_or_builtin(text: &str) -> Vec<RelayTemplate> {
+    RelayTemplate::parse_list(text).unwrap_or_else(|_| vec![RelayTemplate::default()])
 }
 
 fn storage() -> Option<web_sys::Storage> {
@@ -94,5 +101,41 @@ async fn configured_default() -> Option<String> {
         .ok()?
         .as_string()?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    json.get("relay")?.as_str().map(str::to_owned)
+    relay_of_config(&json)
+}
+
+/// `relay` in config.json: one template, or a list of them (the first is used, the others are
+/// for **Check through another relay**).
+fn relay_of_config(json: &serde_json::Value) -> Option<String> {
+    match json.get("relay")? {
+        serde_json::Value::String(one) => Some(one.clone()),
+        serde_json::Value::Array(list) => {
+            let all: Vec<&str> = list.iter().filter_map(serde_json::Value::as_str).collect();
+            (!all.is_empty()).then(|| all.join(" "))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relay_of_config;
+    use serde_json::json;
+
+    #[test]
+    fn config_names_one_relay_or_several() {
+        let cases = [
+            (json!({"relay": "/relay/{url}"}), Some("/relay/{url}")),
+            (
+                json!({"relay": ["https://a.example/relay/{url}", "https://b.example/relay/{url}"]}),
+                Some("https://a.example/relay/{url} https://b.example/relay/{url}"),
+            ),
+            (json!({"relay": []}), None),
+            (json!({"relay": 7}), None),
+            (json!({}), None),
+        ];
+        for (config, want) in cases {
+            assert_eq!(relay_of_config(&config).as_deref(), want, "{config}");
+        }
+    }
 }

@@ -273,3 +273,36 @@ fn a_linked_bottle_is_kept_until_the_address_changes() {
     );
     assert_eq!(s.apply(Action::Reset).linked_bottle, None);
 }
+
+#[test]
+fn a_relay_check_belongs_to_its_view_and_a_disagreement_stops_saving() {
+    use crate::view::{CheckOutcome, Looked, LookedKind, RelayCheck};
+    let looked = |d: &Digest| {
+        Rc::new(Looked {
+            reference: "alpine:3".parse().unwrap(),
+            digest: d.clone(),
+            media_type: "application/vnd.oci.image.index.v1+json".into(),
+            raw: Vec::new(),
+            kind: LookedKind::Platforms(Vec::new()),
+        })
+    };
+    let check = |ours: &Digest, outcome| RelayCheck {
+        relay: "https://b.example/relay/{url}".into(),
+        ours: ours.clone(),
+        outcome,
+    };
+    let (mine, other) = (digest(1), digest(2));
+    let s = State::default().apply(Action::Looked(looked(&mine)));
+    let s = s.apply(Action::RelayChecked(check(&mine, CheckOutcome::Agree)));
+    assert!(s.relay_check.is_some() && !s.relays_disagree());
+    let lied = CheckOutcome::Disagree {
+        theirs: other.clone(),
+    };
+    let s = s.apply(Action::RelayChecked(check(&mine, lied.clone())));
+    assert!(s.relays_disagree());
+    // An answer for another view is dropped; a new view starts unchecked.
+    let s = s.apply(Action::Looked(looked(&other)));
+    assert!(!s.relays_disagree());
+    let s = s.apply(Action::RelayChecked(check(&mine, lied)));
+    assert_eq!(s.relay_check, None);
+}

@@ -16,6 +16,7 @@ use tokio::sync::{Mutex, MutexGuard};
 use wharf_relay::{AllowHost, Config};
 use wharf_testkit::{Front, Mode, Registry};
 
+pub mod lying_relay;
 pub mod seed;
 mod webdriver;
 

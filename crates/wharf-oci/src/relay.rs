@@ -115,6 +115,20 @@ impl RelayTemplate {
         })
     }
 
+    /// A setting that names several relays, separated by white space: the first is the one the
+    /// page uses, the others are where **Check through another relay** asks again.
+    pub fn parse_list(input: &str) -> Result<Vec<Self>, Error> {
+        let list = input
+            .split_whitespace()
+            .map(RelayTemplate::parse)
+            .collect::<Result<Vec<_>, _>>()?;
+        if list.is_empty() {
+            // The empty setting's own error.
+            return RelayTemplate::parse(input).map(|t| vec![t]);
+        }
+        Ok(list)
+    }
+
     /// True for the `direct` setting.
     pub fn is_direct(&self) -> bool {
         matches!(self, RelayTemplate::Direct)

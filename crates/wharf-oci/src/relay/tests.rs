@@ -116,3 +116,33 @@ fn default_is_wharf_relay_route_and_direct_is_detected() {
     assert!(!d.is_direct());
     assert!(RelayTemplate::parse("direct").expect("direct").is_direct());
 }
+
+#[test]
+fn several_relays_in_one_setting() {
+    let cases: &[(&str, Result<&[&str], &str>)] = &[
+        ("/relay/{url}", Ok(&["/relay/{url}"])),
+        (
+            "/relay/{url}  https://other.example/relay/{url}\nhttps://p.example/?url={url_encoded}",
+            Ok(&[
+                "/relay/{url}",
+                "https://other.example/relay/{url}",
+                "https://p.example/?url={url_encoded}",
+            ]),
+        ),
+        ("direct /relay/{url}", Ok(&["direct", "/relay/{url}"])),
+        ("", Err("empty")),
+        ("   ", Err("empty")),
+        ("/relay/{url} ftp://x/{url}", Err("http or https")),
+        ("/relay/{url} /other", Err("no {url}")),
+    ];
+    for (input, want) in cases {
+        let got = RelayTemplate::parse_list(input)
+            .map(|list| list.iter().map(ToString::to_string).collect::<Vec<_>>())
+            .map_err(|e| e.to_string());
+        match (got, want) {
+            (Ok(list), Ok(want)) => assert_eq!(list, *want, "{input:?}"),
+            (Err(e), Err(needle)) => assert!(e.contains(needle), "{input:?}: {e}"),
+            (got, want) => panic!("{input:?}: {got:?}, wanted {want:?}"),
+        }
+    }
+}

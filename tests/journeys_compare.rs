@@ -1,0 +1,87 @@
+//! Journey 15 (issue 13): **Check through another relay**, the check careful users make by hand
+//! from another network. The Relay setting names three relays: the page's own, a second honest
+//! wharf-relay, and one that answers from another registry. The honest one agrees with the
+//! digest; the lying one is shown loudly with both digests, and nothing of the view saves.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use std::time::Duration;
+
+use common::lying_relay::LyingRelay;
+use common::{serial, Browser, Relay, Stack};
+use wharf_relay::Config;
+use wharf_testkit::{Mode, Registry};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journey_15_check_through_another_relay() {
+    let _serial = serial().await;
+    let stack = Stack::start(Mode::Anonymous).await;
+    let image = stack
+        .registry
+        .push_image("same/app", "1", 1)
+        .await
+        .expect("seed");
+    // Another registry holds another image under the same name: what a false path serves.
+    let elsewhere = Registry::start(Mode::Anonymous).await.expect("registry");
+    let impostor = elsewhere
+        .push_image("same/app", "1", 2)
+        .await
+        .expect("seed");
+    assert_ne!(impostor.manifest.digest, image.manifest.digest);
+
+    let registry_url = format!("http://{}", stack.registry.host_port());
+    let page_origin = format!("http://{}", stack.relay.addr);
+    let second = Relay::start_with(Config {
+        dist: None,
+        allow_hosts: vec![registry_url.parse().expect("allow host")],
+        allow_origins: vec![page_origin.parse().expect("origin")],
+        ..Config::default()
+    });
+    let second_template = second.url("/relay/{url}");
+    let liar = LyingRelay::start(&stack.registry.host_port(), &elsewhere.host_port()).await;
+
+    let browser = Browser::start().await;
+    browser.open(&stack.relay.url("/")).await;
+    browser.press("Relay").await;
+    let field = browser.wait("[data-view='settings'] #relay").await;
+    field.clear().await.expect("clear");
+    let setting = format!("/relay/{{url}} {second_template} {}", liar.template());
+    field.send_keys(&setting).await.expect("type");
+    browser.press("Save").await;
+
+    browser.look_up(&stack.reference("same/app:1")).await;
+    browser.wait("[data-resolved-digest]").await;
+    assert_eq!(browser.count("button[data-check-relay]").await, 2);
+
+    browser
+        .click(&format!("button[data-check-relay='{second_template}']"))
+        .await;
+    let agreed = browser.wait("[data-relay-check='agree']").await;
+    let said = agreed.text().await.expect("text");
+    assert!(
+        said.contains(&image.manifest.digest.to_string()),
+        "agreement names the digest: {said}"
+    );
+
+    browser
+        .click(&format!("button[data-check-relay='{}']", liar.template()))
+        .await;
+    browser
+        .wait("[data-relay-check='disagree'][role='alert']")
+        .await;
+    let ours = browser.text("[data-relay-check] [data-ours]").await;
+    let theirs = browser.text("[data-relay-check] [data-theirs]").await;
+    assert_eq!(ours, image.manifest.digest.to_string());
+    assert_eq!(theirs, impostor.manifest.digest.to_string());
+
+    // Nothing of this view saves now.
+    let layer = &image.layers[0];
+    browser
+        .click(&format!("button[data-digest='{}']", layer.digest))
+        .await;
+    browser.assert_no_downloads(Duration::from_secs(2)).await;
+    assert!(!browser.has("[data-download]").await, "no download started");
+    browser.screenshot("journey-15-check-relays").await;
+}
