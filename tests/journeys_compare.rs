@@ -44,12 +44,8 @@ async fn journey_15_check_through_another_relay() {
 
     let browser = Browser::start().await;
     browser.open(&stack.relay.url("/")).await;
-    browser.press("Relay").await;
-    let field = browser.wait("[data-view='settings'] #relay").await;
-    field.clear().await.expect("clear");
     let setting = format!("/relay/{{url}} {second_template} {}", liar.template());
-    field.send_keys(&setting).await.expect("type");
-    browser.press("Save").await;
+    browser.set_relay_setting(&setting).await;
 
     browser.look_up(&stack.reference("same/app:1")).await;
     browser.wait("[data-resolved-digest]").await;

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::{serial, sha256_file, Browser, Stack};
 use wharf_oci::Digest;
-use wharf_testkit::{Flavor, Mode, Pattern, SeedPlatform};
+use wharf_testkit::{Flavor, Mode, Pattern, SeedPlatform, SeededImage};
 
 const DOWNLOAD_WAIT: Duration = Duration::from_secs(60);
 
@@ -22,16 +22,7 @@ const DOWNLOAD_WAIT: Duration = Duration::from_secs(60);
 async fn journey_13_speed_time_left_and_cancel() {
     let _serial = serial().await;
     let stack = Stack::with_front(Mode::Anonymous).await;
-    let platform = SeedPlatform::new("linux", "amd64", None);
-    let files = vec![vec![(
-        "data/big.bin".to_owned(),
-        Pattern::new(41).bytes(0, 4 << 20),
-    )]];
-    let image = stack
-        .registry
-        .push_image_layers("slow/app", Some("1"), Flavor::Oci, &platform, &files)
-        .await
-        .expect("seed");
+    let image = four_mib_layer(&stack, "slow/app", 41).await;
     let layer = &image.layers[0];
     let browser = Browser::start().await;
     browser.open(&stack.relay.url("/")).await;
@@ -107,6 +98,20 @@ async fn journey_13_copy_sha256sum_line_and_expected_digest() {
     browser.screenshot("journey-13-sha256sum").await;
 }
 
+/// `repo:1`, one layer of 4 MiB that does not compress (a download a throttle makes slow).
+async fn four_mib_layer(stack: &Stack, repo: &str, seed: u64) -> SeededImage {
+    let platform = SeedPlatform::new("linux", "amd64", None);
+    let files = vec![vec![(
+        "data/big.bin".to_owned(),
+        Pattern::new(seed).bytes(0, 4 << 20),
+    )]];
+    stack
+        .registry
+        .push_image_layers(repo, Some("1"), Flavor::Oci, &platform, &files)
+        .await
+        .expect("seed")
+}
+
 /// What the page put on the clipboard (read back with `navigator.clipboard.readText`).
 async fn clipboard(browser: &Browser) -> String {
     const READ: &str = "const done = arguments[0];
@@ -126,16 +131,7 @@ async fn clipboard(browser: &Browser) -> String {
 async fn journey_13_resume_after_the_tab_closed() {
     let _serial = serial().await;
     let stack = Stack::with_front(Mode::Anonymous).await;
-    let platform = SeedPlatform::new("linux", "amd64", None);
-    let files = vec![vec![(
-        "data/big.bin".to_owned(),
-        Pattern::new(43).bytes(0, 4 << 20),
-    )]];
-    let image = stack
-        .registry
-        .push_image_layers("closed/app", Some("1"), Flavor::Oci, &platform, &files)
-        .await
-        .expect("seed");
+    let image = four_mib_layer(&stack, "closed/app", 43).await;
     let layer = &image.layers[0];
     let browser = Browser::start().await;
     browser.open(&stack.relay.url("/")).await;

@@ -135,12 +135,8 @@ async fn journey_10_url_encoded_relay_template() {
         .expect("seed");
     let browser = Browser::start().await;
     browser.open(&stack.relay.url("/")).await;
-    browser.press("Relay").await;
-    let field = browser.wait("[data-view='settings'] #relay").await;
-    field.clear().await.expect("clear");
     let template = "/relay?url={url_encoded}";
-    field.send_keys(template).await.expect("type");
-    browser.press("Save").await;
+    browser.set_relay_setting(template).await;
     let stored = browser
         .script("return localStorage.getItem('wharf.relay');")
         .await;

@@ -1,0 +1,394 @@
+//! Headless Chromium for the journeys: chromedriver with its own profile and download folder,
+//! and the few page actions every journey uses.
+
+use std::os::unix::process::CommandExt as _;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use super::webdriver::SetPermission;
+use super::{free_port, root};
+
+/// Headless Chromium through chromedriver, with its own profile and download folder.
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+    pub downloads: tempfile::TempDir,
+}
+
+const CHROMIUM_ARGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1280,1000",
+];
+
+impl Browser {
+    pub async fn start() -> Browser {
+        let port = free_port();
+        // Its own process group, so that Chromium (its child) is killed with it on drop.
+        let driver = Command::new("/usr/bin/chromedriver")
+            .process_group(0)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts (apt-get install chromium-driver)");
+        let profile = tempfile::tempdir().expect("profile dir");
+        let downloads = tempfile::tempdir().expect("download dir");
+        let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|s| (*s).to_owned()).collect();
+        args.push(format!("--user-data-dir={}", profile.path().display()));
+        let caps = json!({
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": args,
+                "prefs": {
+                    "download.default_directory": downloads.path(),
+                    "download.prompt_for_download": false,
+                    "download.directory_upgrade": true,
+                    "safebrowsing.enabled": false,
+                },
+            }
+        });
+        let serde_json::Value::Object(caps) = caps else {
+            unreachable!()
+        };
+        let url = format!("http://127.0.0.1:{port}");
+        let client = connect(&url, caps).await;
+        Browser {
+            client,
+            driver,
+            _profile: profile,
+            downloads,
+        }
+    }
+
+    pub async fn open(&self, url: &str) {
+        self.client.goto(url).await.expect("navigate");
+        self.wait("#reference").await;
+    }
+
+    /// Waits (up to 30 s) for an element matching `css`.
+    pub async fn wait(&self, css: &str) -> Element {
+        self.wait_for(css, Duration::from_secs(30)).await
+    }
+
+    pub async fn wait_for(&self, css: &str, timeout: Duration) -> Element {
+        let found = self
+            .client
+            .wait()
+            .at_most(timeout)
+            .every(Duration::from_millis(100))
+            .for_element(Locator::Css(css))
+            .await;
+        match found {
+            Ok(e) => e,
+            Err(e) => {
+                let body = self.text("body").await;
+                panic!("no element {css:?} within {timeout:?}: {e}\npage text:\n{body}")
+            }
+        }
+    }
+
+    /// Whether an element matching `css` is on the page now.
+    pub async fn has(&self, css: &str) -> bool {
+        self.client.find(Locator::Css(css)).await.is_ok()
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(e) => e.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Types a reference into the field labelled "Image reference" and presses Look up.
+    pub async fn look_up(&self, reference: &str) {
+        let field = self.wait("#reference").await;
+        field.clear().await.expect("clear");
+        field.send_keys(reference).await.expect("type");
+        let button = self
+            .client
+            .find(Locator::XPath("//button[normalize-space()='Look up']"))
+            .await;
+        button
+            .expect("Look up button")
+            .click()
+            .await
+            .expect("click");
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.wait(css).await.click().await.expect("click");
+    }
+
+    /// Waits for a finished download named `name` (no `.crdownload` left) and returns its path.
+    pub async fn downloaded(&self, name: &str, timeout: Duration) -> PathBuf {
+        let path = self.downloads.path().join(name);
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            if path.is_file() && self.partials().is_empty() {
+                return path;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let listing = self.download_names();
+        let page = self.text("body").await;
+        panic!("{name} not downloaded within {timeout:?}; folder has {listing:?}\npage:\n{page}")
+    }
+
+    pub fn download_names(&self) -> Vec<String> {
+        std::fs::read_dir(self.downloads.path())
+            .map(|dir| {
+                dir.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn partials(&self) -> Vec<String> {
+        self.download_names()
+            .into_iter()
+            .filter(|n| n.ends_with(".crdownload"))
+            .collect()
+    }
+
+    /// Waits (up to 30 s) until an element matching `css` shows text containing `needle`;
+    /// returns that text.
+    pub async fn wait_text(&self, css: &str, needle: &str) -> String {
+        let start = Instant::now();
+        let mut last = String::new();
+        while start.elapsed() < Duration::from_secs(30) {
+            last = self.text(css).await;
+            if last.contains(needle) {
+                return last;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let body = self.text("body").await;
+        panic!("{css:?} never said {needle:?} (last: {last:?})\npage text:\n{body}")
+    }
+
+    /// Waits (up to 30 s) until no element matches `css`.
+    pub async fn wait_gone(&self, css: &str) {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(30) {
+            if !self.has(css).await {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let body = self.text("body").await;
+        panic!("{css:?} still on the page after 30 s\npage text:\n{body}")
+    }
+
+    /// How many elements match `css` now.
+    pub async fn count(&self, css: &str) -> usize {
+        self.client
+            .find_all(Locator::Css(css))
+            .await
+            .map(|v| v.len())
+            .unwrap_or(0)
+    }
+
+    /// The texts of every element matching `css`.
+    pub async fn texts(&self, css: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in self
+            .client
+            .find_all(Locator::Css(css))
+            .await
+            .unwrap_or_default()
+        {
+            out.push(e.text().await.unwrap_or_default());
+        }
+        out
+    }
+
+    /// An attribute of the first element matching `css` (waits for the element).
+    pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
+        self.wait(css).await.attr(name).await.expect("attribute")
+    }
+
+    /// Clicks the button whose visible label is exactly `label`.
+    pub async fn press(&self, label: &str) {
+        let xpath = format!("//button[normalize-space()='{label}']");
+        let found = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::XPath(&xpath))
+            .await;
+        match found {
+            Ok(button) => button.click().await.expect("click"),
+            Err(e) => panic!(
+                "no button {label:?}: {e}\npage text:\n{}",
+                self.text("body").await
+            ),
+        }
+    }
+
+    /// Fills the credentials panel (which must be open or opening) and submits it.
+    pub async fn enter_credentials(&self, username: &str, secret: &str) {
+        let user = self.wait("#cred-user").await;
+        user.clear().await.expect("clear");
+        user.send_keys(username).await.expect("type");
+        let field = self.wait("#cred-secret").await;
+        field.clear().await.expect("clear");
+        field.send_keys(secret).await.expect("type");
+        self.click("[data-view='credentials'] button[type='submit']")
+            .await;
+    }
+
+    /// The address bar.
+    pub async fn url(&self) -> String {
+        self.client.current_url().await.expect("url").to_string()
+    }
+
+    /// Lets the page's origin read the clipboard (WebDriver's Set Permission), so that a test
+    /// can read back what the page copied.
+    pub async fn grant_clipboard_read(&self) {
+        self.client
+            .issue_cmd(SetPermission("clipboard-read"))
+            .await
+            .expect("set the clipboard-read permission");
+    }
+
+    /// Opens **Relay** and saves `text` as the relay setting.
+    pub async fn set_relay_setting(&self, text: &str) {
+        self.press("Relay").await;
+        let field = self.wait("[data-view='settings'] #relay").await;
+        field.clear().await.expect("clear");
+        field.send_keys(text).await.expect("type");
+        self.press("Save").await;
+    }
+
+    /// Runs a script in the page and returns its result.
+    pub async fn script(&self, js: &str) -> serde_json::Value {
+        self.client.execute(js, Vec::new()).await.expect("script")
+    }
+
+    /// Waits for `name` to be downloaded, then checks that it is the only file in the download
+    /// folder (no partial or duplicate file).
+    pub async fn downloaded_alone(&self, name: &str, timeout: Duration) -> PathBuf {
+        let path = self.downloaded(name, timeout).await;
+        // A duplicate (`name (1)`) would land right after the first one: give it the chance.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(
+            self.download_names(),
+            vec![name.to_owned()],
+            "only {name} in the download folder"
+        );
+        path
+    }
+
+    /// Waits `quiet` and checks that nothing arrived in the download folder meanwhile.
+    pub async fn assert_no_downloads(&self, quiet: Duration) {
+        tokio::time::sleep(quiet).await;
+        assert_eq!(
+            self.download_names(),
+            Vec::<String>::new(),
+            "nothing in the download folder"
+        );
+    }
+
+    /// Every file in the page's Origin Private File System (where downloads are staged).
+    pub async fn staged_files(&self) -> Vec<String> {
+        const LIST: &str = "const done = arguments[0];
+            (async () => {
+                const out = [];
+                const walk = async (dir, prefix) => {
+                    for await (const [name, handle] of dir.entries()) {
+                        if (handle.kind === 'directory') await walk(handle, prefix + name + '/');
+                        else out.push(prefix + name);
+                    }
+                };
+                await walk(await navigator.storage.getDirectory(), '');
+                return out;
+            })().then(done, e => done(['listing failed: ' + e]));";
+        let listed = self
+            .client
+            .execute_async(LIST, Vec::new())
+            .await
+            .expect("list OPFS");
+        serde_json::from_value(listed).expect("a list of names")
+    }
+
+    /// Waits (up to 10 s) until no file staged for the blob `hex` is left in the private file
+    /// system (a refused or cancelled download keeps nothing; a saved one is removed later).
+    pub async fn wait_unstaged(&self, hex: &str) {
+        let start = Instant::now();
+        let left = || async {
+            self.staged_files()
+                .await
+                .into_iter()
+                .filter(|n| n.contains(hex))
+                .collect::<Vec<_>>()
+        };
+        let mut staged = left().await;
+        while !staged.is_empty() && start.elapsed() < Duration::from_secs(10) {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            staged = left().await;
+        }
+        assert_eq!(
+            staged,
+            Vec::<String>::new(),
+            "nothing of {hex} stays staged"
+        );
+    }
+
+    /// Saves a screenshot to `target/e2e-screenshots/<name>.png`.
+    pub async fn screenshot(&self, name: &str) {
+        // The final state from the top of the page (notices and downloads come first).
+        let _ = self
+            .client
+            .execute("window.scrollTo(0, 0); return 0;", Vec::new())
+            .await;
+        let dir = root().join("target/e2e-screenshots");
+        let _ = std::fs::create_dir_all(&dir);
+        if let Ok(png) = self.client.screenshot().await {
+            let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // chromedriver and the Chromium it started share the process group led by the driver.
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+async fn connect(url: &str, caps: serde_json::Map<String, serde_json::Value>) -> Client {
+    let start = Instant::now();
+    loop {
+        let attempt = ClientBuilder::rustls()
+            .expect("rustls")
+            .capabilities(caps.clone())
+            .connect(url)
+            .await;
+        match attempt {
+            Ok(client) => return client,
+            Err(e) if start.elapsed() > Duration::from_secs(20) => panic!("chromedriver: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
