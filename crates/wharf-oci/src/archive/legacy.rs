@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Deserialize;
 
-use super::image::to_json;
+use super::layout::to_json;
 use super::tarball::TarBuilder;
 use super::{Archive, BlobRef, ImageName};
 use crate::digest::Digest;

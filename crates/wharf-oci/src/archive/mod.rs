@@ -1,7 +1,8 @@
 //! Image archives that `docker load`, `podman load`, containerd and skopeo accept, planned
 //! without IO.
 //!
-//! A plan ([`ImagePlan`] for OCI and Docker schema 2 images, [`LegacyPlan`] for Docker schema 1)
+//! A plan ([`ImagePlan`] for OCI and Docker schema 2 images, [`IndexPlan`] for several platforms
+//! of one index, [`LegacyPlan`] for Docker schema 1)
 //! becomes an [`Archive`]: an ordered list of [`Segment`]s whose total length is known before the
 //! first byte. Small entries (tar headers, `manifest.json`, `index.json`, configs, padding) are
 //! [`Segment::Bytes`]; every layer is a [`Segment::Blob`] that the driver streams from the
@@ -31,6 +32,8 @@
 //! ```
 
 mod image;
+mod index;
+mod layout;
 mod legacy;
 mod tarball;
 
@@ -38,6 +41,7 @@ mod tarball;
 mod tests;
 
 pub use image::{Format, ImagePlan};
+pub use index::{IndexImage, IndexPlan, PlannedIndex};
 pub use legacy::{is_empty_layer, LegacyLayer, LegacyPlan, EMPTY_LAYER_GZIP};
 
 use crate::digest::{Digest, Verifier};

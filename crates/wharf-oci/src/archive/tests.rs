@@ -1,6 +1,7 @@
 //! Tests of the archive writers. Outputs are read back with the `tar` crate's reader.
 
 mod image;
+mod index;
 mod legacy;
 mod tarball;
 

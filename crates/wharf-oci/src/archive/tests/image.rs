@@ -8,17 +8,22 @@ use crate::Error;
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 
 /// A synthetic image: layer contents, config and manifest bytes that name each other.
-struct Image {
-    layers: Vec<Vec<u8>>,
-    config: Vec<u8>,
-    manifest: Vec<u8>,
+pub(super) struct Image {
+    pub(super) layers: Vec<Vec<u8>>,
+    pub(super) config: Vec<u8>,
+    pub(super) manifest: Vec<u8>,
 }
 
 impl Image {
-    fn new(layers: &[&[u8]]) -> Self {
+    pub(super) fn new(layers: &[&[u8]]) -> Self {
+        Self::for_arch(layers, "amd64")
+    }
+
+    pub(super) fn for_arch(layers: &[&[u8]], arch: &str) -> Self {
         let layers: Vec<Vec<u8>> = layers.iter().map(|l| l.to_vec()).collect();
         let config =
-            br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers"}}"#.to_vec();
+            format!(r#"{{"architecture":"{arch}","os":"linux","rootfs":{{"type":"layers"}}}}"#)
+                .into_bytes();
         let descriptor = |media_type: &str, bytes: &[u8]| json!({"mediaType": media_type, "digest": Digest::sha256_of(bytes), "size": bytes.len()});
         let manifest = json!({
             "schemaVersion": 2,
@@ -36,7 +41,7 @@ impl Image {
         }
     }
 
-    fn plan(&self, reference: &str) -> ImagePlan {
+    pub(super) fn plan(&self, reference: &str) -> ImagePlan {
         ImagePlan {
             name: name(reference),
             manifest: self.manifest.clone(),
@@ -60,7 +65,7 @@ impl Image {
     }
 }
 
-fn blob(bytes: &[u8]) -> String {
+pub(super) fn blob(bytes: &[u8]) -> String {
     format!("blobs/sha256/{}", Digest::sha256_of(bytes).hex())
 }
 
