@@ -265,7 +265,9 @@ fn looked_view(ctx: &Ctx, looked: &Rc<Looked>) -> Html {
     let body = match &looked.kind {
         LookedKind::Platforms(rows) => {
             let on_choose = choose_platform(ctx, looked, rows);
-            html! { <PlatformTable rows={rows.clone()} {on_choose} /> }
+            let on_export = export_platforms(ctx, looked);
+            let exporting = ctx.state.is_exporting(&looked.digest);
+            html! { <PlatformTable key={looked.digest.to_string()} rows={rows.clone()} {on_choose} {on_export} {exporting} /> }
         }
         LookedKind::Bottles(rows) => {
             let busy: Vec<String> = rows
@@ -450,6 +452,41 @@ fn export_image(ctx: &Ctx, looked: &Looked, image: &ImageView) -> Callback<Expor
             reference: reference.clone(),
             file_name,
             format,
+            platforms: Vec::new(),
+            relay: ctx.relay.template.clone(),
+            credentials: credentials.as_ref().map(Into::into),
+        });
+    })
+}
+
+/// Saves the chosen entries of an index as one archive (`<repo>_<tag>_<n>-platforms.tar`),
+/// pinned by the index's digest.
+fn export_platforms(ctx: &Ctx, looked: &Looked) -> Callback<(ExportFormat, Vec<Digest>)> {
+    let ctx = ctx.clone();
+    let index = looked.digest.clone();
+    let reference = looked.reference.with_digest(index.clone());
+    let stem = crate::lookup::archive_stem(&looked.reference, None);
+    Callback::from(move |(format, platforms): (ExportFormat, Vec<Digest>)| {
+        if platforms.is_empty() || ctx.state.is_exporting(&index) || ctx.state.relays_disagree() {
+            return;
+        }
+        let stem = format!("{stem}_{}-platforms", platforms.len());
+        let file_name = match format {
+            ExportFormat::Combined => format!("{stem}.tar"),
+            ExportFormat::Oci => format!("{stem}.oci.tar"),
+        };
+        let id = u64::from(ctx.state.upcoming_download());
+        ctx.state.dispatch(Action::ExportStarted {
+            file_name: file_name.clone(),
+            manifest: index.clone(),
+        });
+        let credentials = ctx.registry.client.credentials_for(reference.registry());
+        ctx.downloads.export(StartExport {
+            id,
+            reference: reference.clone(),
+            file_name,
+            format,
+            platforms,
             relay: ctx.relay.template.clone(),
             credentials: credentials.as_ref().map(Into::into),
         });

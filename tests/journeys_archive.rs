@@ -7,63 +7,12 @@
 mod archive_checks;
 mod common;
 
-use std::path::PathBuf;
-use std::time::Duration;
-
+use archive_checks::platforms::{check_platforms_archive, Chosen, ExpectIndex};
 use archive_checks::{check_image_archive, entries, entry, Expect};
 use common::{origin, serial, sha256_file, Browser, Relay, Stack};
 use serde_json::{json, Value};
 use wharf_oci::Digest;
-use wharf_testkit::{Flavor, Mode, Pattern, Redirector, SeedPlatform, SeededImage};
-
-const SAVE_WAIT: Duration = Duration::from_secs(120);
-
-/// Presses a Save button (`archive` or `oci-archive`) of the image on the page, waits for the
-/// file (`saved_as`: the name it lands under) and for the page to say it verified, and checks
-/// that the sha256 shown is the file's. Returns the file.
-async fn save(browser: &Browser, which: &str, file_name: &str, saved_as: &str) -> PathBuf {
-    let button = format!("button[data-export='{which}']");
-    browser.wait(&format!("{button}:not([disabled])")).await;
-    let before = browser
-        .count(&format!("[data-file-name='{file_name}'] [data-verified]"))
-        .await;
-    browser.click(&button).await;
-    let path = browser.downloaded(saved_as, SAVE_WAIT).await;
-    let item = format!("[data-file-name='{file_name}']");
-    let sha256 = sha256_file(&path);
-    let shown = format!("{item} [data-verified='sha256:{sha256}']");
-    browser.wait(&shown).await;
-    assert_eq!(
-        browser.count(&format!("{item} [data-verified]")).await,
-        before + 1,
-        "one more verified archive in the list"
-    );
-    // Usable again once the archive is saved.
-    browser.wait(&format!("{button}:not([disabled])")).await;
-    path
-}
-
-fn expect_image(
-    image: &SeededImage,
-    tag: &str,
-    repo_tag: String,
-    files: &[(&str, Vec<u8>)],
-) -> Expect {
-    Expect {
-        manifest_digest: image.manifest.digest.clone(),
-        manifest: image.manifest.bytes.clone(),
-        config_digest: image.config.digest.clone(),
-        layers: image.layers.iter().map(|l| l.digest.clone()).collect(),
-        tag: tag.to_owned(),
-        repo_tag,
-        files: files
-            .iter()
-            .map(|(p, c)| ((*p).to_owned(), c.clone()))
-            .collect(),
-        docker_media_types: image.manifest.media_type.contains("docker"),
-        foreign_layers: false,
-    }
-}
+use wharf_testkit::{Flavor, Mode, Pattern, Redirector, SeedPlatform};
 
 /// Journey 3a: a single-platform OCI image with three layers (two of 3 MiB); the first blob
 /// streams are cut mid-way and resumed with `Range`; the archive passes every check.
@@ -95,7 +44,7 @@ async fn journey_03_save_single_platform_image() {
     // The config passes whole (it is small); the next two blob answers break after 1.5 MiB.
     stack.front().cut_blobs_after(1_500_000, 3);
     let name = "app_1_linux-amd64.tar";
-    let tar = save(&browser, "archive", name, name).await;
+    let tar = browser.save_archive("archive", name, name).await;
     let resumed = stack
         .front()
         .requests()
@@ -107,7 +56,7 @@ async fn journey_03_save_single_platform_image() {
     assert!(note.contains("verified"), "{note}");
 
     let repo_tag = format!("{}/single/app:1", stack.front().host_port());
-    let expect = expect_image(&image, "1", repo_tag, &files);
+    let expect = Expect::seeded(&image, "1", repo_tag, &files);
     check_image_archive(&tar, &expect, true);
     // One staged file (handed to the browser, removed once it had time to copy it).
     let staged: Vec<String> = browser
@@ -150,15 +99,17 @@ async fn journey_03_save_one_platform_of_an_index() {
         ),
     ];
     let repo_tag = format!("{}/multi/app:1", stack.registry.host_port());
-    let expect = expect_image(image, "1", repo_tag, &files);
+    let expect = Expect::seeded(image, "1", repo_tag, &files);
     assert!(expect.docker_media_types);
 
     let name = "app_1_linux-arm64.tar";
-    let tar = save(&browser, "archive", name, name).await;
+    let tar = browser.save_archive("archive", name, name).await;
     check_image_archive(&tar, &expect, true);
 
     let oci_name = "app_1_linux-arm64.oci.tar";
-    let oci = save(&browser, "oci-archive", oci_name, oci_name).await;
+    let oci = browser
+        .save_archive("oci-archive", oci_name, oci_name)
+        .await;
     check_image_archive(&oci, &expect, false);
     // Neither is the index nor another platform.
     for other in ["linux/amd64", "linux/arm/v7"] {
@@ -188,9 +139,9 @@ async fn journey_03_save_many_layers_twice_identically() {
     browser.look_up(&stack.reference("many/layers:2.0")).await;
 
     let name = "layers_2.0_linux-amd64.tar";
-    let first = save(&browser, "archive", name, name).await;
+    let first = browser.save_archive("archive", name, name).await;
     let again = "layers_2.0_linux-amd64 (1).tar";
-    let second = save(&browser, "archive", name, again).await;
+    let second = browser.save_archive("archive", name, again).await;
     assert_eq!(
         sha256_file(&first),
         sha256_file(&second),
@@ -206,7 +157,7 @@ async fn journey_03_save_many_layers_twice_identically() {
         .collect();
     let files: Vec<(&str, Vec<u8>)> = files.iter().map(|(p, c)| (p.as_str(), c.clone())).collect();
     let repo_tag = format!("{}/many/layers:2.0", stack.registry.host_port());
-    let expect = expect_image(&image, "2.0", repo_tag, &files);
+    let expect = Expect::seeded(&image, "2.0", repo_tag, &files);
     assert_eq!(expect.layers.len(), 12);
     check_image_archive(&first, &expect, true);
     browser.screenshot("journey-03-save-many-layers").await;
@@ -232,7 +183,7 @@ async fn journey_03_save_schema1_image_in_the_legacy_layout() {
         "schema 1 has no OCI form"
     );
     let name = "app_1_linux-amd64.tar";
-    let tar = save(&browser, "archive", name, name).await;
+    let tar = browser.save_archive("archive", name, name).await;
 
     // history, top first: (id, parent, v1Compatibility) from the payload the registry stores.
     let unsigned: Value = serde_json::from_slice(&seeded.unsigned).expect("payload");
@@ -412,7 +363,7 @@ async fn journey_03_save_image_with_foreign_layers() {
         .await;
     browser.wait("[data-foreign-layers='1']").await;
     let name = "app_1_linux-amd64.tar";
-    let tar = save(&browser, "archive", name, name).await;
+    let tar = browser.save_archive("archive", name, name).await;
     assert!(
         cdn.requests()
             .iter()
@@ -456,4 +407,85 @@ async fn journey_03_save_image_with_foreign_layers() {
     );
     browser.wait_unstaged(blocked.digest.hex()).await;
     browser.screenshot("journey-03-save-foreign-layers").await;
+}
+
+/// The files `push_multi_platform` puts into the image for `platform`.
+fn platform_files(platform: &str) -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        ("etc/wharf-platform", format!("{platform}\n").into_bytes()),
+        (
+            "bin/hello",
+            format!("#!/bin/sh\necho hello from {platform}\n").into_bytes(),
+        ),
+    ]
+}
+
+/// Journey 3f (issue 13): every platform of an index in one archive. The images are ticked at
+/// first and the attestation is not, so the archive names a new index of the three images;
+/// ticking the attestation too gives the registry's own index. skopeo (`--all`, and each
+/// platform), umoci, podman and docker read them, and two saves are byte-identical.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journey_03_save_all_platforms_in_one_archive() {
+    let _serial = serial().await;
+    let stack = Stack::start(Mode::Anonymous).await;
+    let index = stack
+        .registry
+        .push_multi_platform("multi/all", "1", Flavor::Oci)
+        .await
+        .expect("seed");
+    let browser = Browser::start().await;
+    browser.open(&stack.relay.url("/")).await;
+    browser.look_up(&stack.reference("multi/all:1")).await;
+    browser.wait("[data-save-platforms='3']").await;
+    assert_eq!(browser.count("input[data-pick]:checked").await, 3);
+    let attestation = "tr[data-platform='unknown/unknown'] input[data-pick]";
+    assert_eq!(
+        browser.count(&format!("{attestation}:not(:checked)")).await,
+        1
+    );
+
+    let repo_tag = format!("{}/multi/all:1", stack.registry.host_port());
+    let chosen = |image: &wharf_testkit::SeededImage, loadable: bool| {
+        let platform = image.platform.as_ref().expect("platform").to_string();
+        let files = platform_files(&platform);
+        Chosen {
+            image: Expect::seeded(image, "1", repo_tag.clone(), &files),
+            platform,
+            loadable,
+        }
+    };
+    let mut expect = ExpectIndex {
+        index_digest: index.index.digest.clone(),
+        index: index.index.bytes.clone(),
+        tag: "1".into(),
+        repo_tag: repo_tag.clone(),
+        chosen: index.images.iter().map(|i| chosen(i, true)).collect(),
+        whole: false,
+    };
+    let name = "all_1_3-platforms.tar";
+    let first = browser.save_archive("platforms", name, name).await;
+    let again = "all_1_3-platforms (1).tar";
+    let second = browser.save_archive("platforms", name, again).await;
+    assert_eq!(
+        sha256_file(&first),
+        sha256_file(&second),
+        "two saves, one sha256"
+    );
+    check_platforms_archive(&first, &expect, true);
+    let oci_name = "all_1_3-platforms.oci.tar";
+    let oci = browser
+        .save_archive("platforms-oci", oci_name, oci_name)
+        .await;
+    check_platforms_archive(&oci, &expect, false);
+
+    // With the attestation: the registry's index itself.
+    browser.click(attestation).await;
+    browser.wait("[data-save-platforms='4']").await;
+    let attested = index.attestation.as_ref().expect("an attestation");
+    expect.chosen.push(chosen(attested, false));
+    expect.whole = true;
+    let name = "all_1_4-platforms.tar";
+    let whole = browser.save_archive("platforms", name, name).await;
+    check_platforms_archive(&whole, &expect, true);
+    browser.screenshot("journey-03-save-all-platforms").await;
 }

@@ -17,6 +17,7 @@
 //! have them (blob unknown), from the first URL, through the relay ([`sources`]). They are
 //! never skipped: a refusal fails the export with a message naming the URL.
 
+pub mod platforms;
 pub mod sources;
 pub mod writer;
 
@@ -161,6 +162,9 @@ pub async fn plan(job: &StartExport, client: &RegistryClient) -> Result<Planned,
     match &fetched.manifest {
         Manifest::Image(manifest) => plan_image(job, client, &fetched, manifest).await,
         Manifest::Schema1(schema1) => plan_schema1(job, client, &fetched, schema1).await,
+        Manifest::Index(index) if !job.platforms.is_empty() => {
+            platforms::plan_index(job, client, &fetched, index).await
+        }
         Manifest::Index(_) => Err(IoError::Protocol {
             message: format!(
                 "{} is a multi-platform index: choose a platform to save",
@@ -177,14 +181,7 @@ async fn plan_image(
     manifest: &ImageManifest,
 ) -> Result<Planned, IoError> {
     let config = &manifest.config;
-    let config_bytes = client
-        .blob_bytes(
-            &job.reference,
-            &config.digest,
-            config.size,
-            MAX_CONFIG_BYTES,
-        )
-        .await?;
+    let config_bytes = config_bytes(client, &job.reference, manifest).await?;
     let plan = ImagePlan {
         name: ImageName::from_reference(&job.reference),
         manifest: fetched.bytes.clone(),
@@ -198,10 +195,7 @@ async fn plan_image(
             .map(|l| BlobRef::new(l.digest.clone(), l.size))
             .collect(),
     };
-    let format = match job.format {
-        ExportFormat::Combined => Format::Combined,
-        ExportFormat::Oci => Format::Oci,
-    };
+    let format = archive_format(job.format);
     let urls = manifest
         .foreign_layers()
         .map(|l| (l.digest.clone(), l.urls.clone()))
@@ -268,6 +262,25 @@ async fn schema1_sizes(
         sizes.insert(digest.clone(), size);
     }
     Ok(sizes)
+}
+
+/// The image config of `manifest` (read into memory, verified).
+async fn config_bytes(
+    client: &RegistryClient,
+    reference: &Reference,
+    manifest: &ImageManifest,
+) -> Result<Vec<u8>, IoError> {
+    let config = &manifest.config;
+    client
+        .blob_bytes(reference, &config.digest, config.size, MAX_CONFIG_BYTES)
+        .await
+}
+
+fn archive_format(format: ExportFormat) -> Format {
+    match format {
+        ExportFormat::Combined => Format::Combined,
+        ExportFormat::Oci => Format::Oci,
+    }
 }
 
 /// A blob's size: learned by `HEAD`, or the empty layer's fixed 32 bytes.

@@ -78,6 +78,10 @@ pub struct StartExport {
     /// The name the file gets when it is saved.
     pub file_name: String,
     pub format: ExportFormat,
+    /// When `reference` is pinned to a multi-platform index: the entries to save (by manifest
+    /// digest), all in one archive. Empty when `reference` is one image.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub platforms: Vec<Digest>,
     pub relay: RelayTemplate,
     /// For the reference's registry only.
     pub credentials: Option<WireCredentials>,

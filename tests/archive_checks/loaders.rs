@@ -105,7 +105,20 @@ impl Podman {
 
     pub fn load(&self, tar: &Path) -> Loaded {
         let name = named(&self.run(&["load", "-i", tar.to_str().expect("utf-8")]));
-        let inspected = self.run(&["image", "inspect", &name]);
+        self.inspect(&name)
+    }
+
+    /// `podman load`, then every image in its store.
+    pub fn load_all(&self, tar: &Path) -> Vec<Loaded> {
+        let output = self.run(&["load", "-i", tar.to_str().expect("utf-8")]);
+        eprintln!("podman load: {}", String::from_utf8_lossy(&output).trim());
+        let ids = self.run(&["images", "--quiet", "--no-trunc"]);
+        let ids = String::from_utf8(ids).expect("utf-8");
+        ids.lines().map(|id| self.inspect(id.trim())).collect()
+    }
+
+    pub fn inspect(&self, name: &str) -> Loaded {
+        let inspected = self.run(&["image", "inspect", name]);
         Loaded::from_inspect(&serde_json::from_slice(&inspected).expect("JSON"))
     }
 }
@@ -181,6 +194,12 @@ impl Dockerd {
     pub fn load(&self, tar: &Path) -> Loaded {
         let output = self.run(&["load", "-i", tar.to_str().expect("utf-8")]);
         self.inspect(&named(&output))
+    }
+
+    /// `docker load`; returns what it printed.
+    pub fn load_raw(&self, tar: &Path) -> String {
+        let output = self.run(&["load", "-i", tar.to_str().expect("utf-8")]);
+        String::from_utf8_lossy(&output).into_owned()
     }
 
     /// `docker load` of a legacy v1.0 layout, which prints no name (it loads what its

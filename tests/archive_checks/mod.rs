@@ -2,6 +2,7 @@
 //! `journeys_archive.rs`.
 
 pub mod loaders;
+pub mod platforms;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -27,6 +28,31 @@ pub struct Expect {
     /// Foreign layers: a copy from the OCI side leaves them out (their descriptors keep the
     /// URLs), so umoci reads the copy from the docker-archive side.
     pub foreign_layers: bool,
+}
+
+impl Expect {
+    /// What the registry holds for an image the kit pushed.
+    pub fn seeded(
+        image: &wharf_testkit::SeededImage,
+        tag: &str,
+        repo_tag: String,
+        files: &[(&str, Vec<u8>)],
+    ) -> Expect {
+        Expect {
+            manifest_digest: image.manifest.digest.clone(),
+            manifest: image.manifest.bytes.clone(),
+            config_digest: image.config.digest.clone(),
+            layers: image.layers.iter().map(|l| l.digest.clone()).collect(),
+            tag: tag.to_owned(),
+            repo_tag,
+            files: files
+                .iter()
+                .map(|(p, c)| ((*p).to_owned(), c.clone()))
+                .collect(),
+            docker_media_types: image.manifest.media_type.contains("docker"),
+            foreign_layers: false,
+        }
+    }
 }
 
 /// Runs a tool; panics with its output unless it succeeds; returns its stdout.

@@ -392,3 +392,31 @@ async fn connect(url: &str, caps: serde_json::Map<String, serde_json::Value>) ->
         }
     }
 }
+
+/// How long an archive may take to save in a journey.
+const SAVE_WAIT: Duration = Duration::from_secs(120);
+
+impl Browser {
+    /// Presses a Save button (`data-export='{which}'`), waits for the file (`saved_as`: the
+    /// name it lands under) and for the page to say it verified, and checks that the sha256
+    /// shown is the file's. Returns the file.
+    pub async fn save_archive(&self, which: &str, file_name: &str, saved_as: &str) -> PathBuf {
+        let button = format!("button[data-export='{which}']");
+        self.wait(&format!("{button}:not([disabled])")).await;
+        let item = format!("[data-file-name='{file_name}']");
+        let before = self.count(&format!("{item} [data-verified]")).await;
+        self.click(&button).await;
+        let path = self.downloaded(saved_as, SAVE_WAIT).await;
+        let sha256 = super::sha256_file(&path);
+        self.wait(&format!("{item} [data-verified='sha256:{sha256}']"))
+            .await;
+        assert_eq!(
+            self.count(&format!("{item} [data-verified]")).await,
+            before + 1,
+            "one more verified archive in the list"
+        );
+        // Usable again once the archive is saved.
+        self.wait(&format!("{button}:not([disabled])")).await;
+        path
+    }
+}

@@ -195,6 +195,7 @@ fn export() -> StartExport {
             .expect("reference"),
         file_name: "app_1_linux-amd64.tar".into(),
         format: ExportFormat::Combined,
+        platforms: Vec::new(),
         relay: "/relay/{url}".parse().expect("relay"),
         credentials: None,
     }
@@ -209,6 +210,10 @@ fn export_commands_and_events_round_trip() {
             credentials: Some(WireCredentials::Token {
                 token: "t0k".into(),
             }),
+            ..export()
+        })),
+        Command::Export(Box::new(StartExport {
+            platforms: vec![digest(), Digest::sha256_of(b"arm64 manifest")],
             ..export()
         })),
     ];

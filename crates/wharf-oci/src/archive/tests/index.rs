@@ -226,11 +226,14 @@ fn oci_format_has_no_docker_files_and_saves_are_identical() {
     );
 }
 
+/// Whether an error is the one a case expects.
+type Refusal = fn(&Error) -> bool;
+
 #[test]
 fn plans_that_do_not_hold_together_are_refused() {
     let fx = Fixture::new();
     let stranger = Image::for_arch(&[b"not listed"], "s390x");
-    let cases: Vec<(&str, IndexPlan, fn(&Error) -> bool)> = vec![
+    let cases: Vec<(&str, IndexPlan, Refusal)> = vec![
         (
             "nothing chosen",
             fx.plan(&[]),
