@@ -14,6 +14,7 @@ use crate::components::platform_table::PlatformTable;
 use crate::components::problem::ProblemNotice;
 use crate::components::raw_docs::RawDocs;
 use crate::components::reference_form::ReferenceForm;
+use crate::components::referrers::Referrers;
 use crate::components::relay_check::RelayCheckPanel;
 use crate::components::settings::Settings;
 use crate::components::tags_view::Tags;
@@ -24,6 +25,7 @@ use crate::hooks::use_registry::{use_registry, Registry};
 use crate::hooks::use_relay_setting::{use_relay_setting, RelaySetting};
 use crate::hooks::use_unfinished::{self, use_unfinished};
 use crate::hooks::use_url_state::{self, use_popstate, UrlState};
+use crate::referrers::Found;
 use crate::state::{Action, State, View};
 use crate::view::{Blob, BottleRow, ImageView, Looked, LookedKind, Remedy};
 
@@ -303,9 +305,39 @@ fn looked_view(ctx: &Ctx, looked: &Rc<Looked>) -> Html {
                 { relay_check(ctx, looked) }
             </section>
             { body }
+            { referrers_panel(ctx, looked) }
             <RawDocs docs={looked.raw.clone()} on_copy={copy} />
         </>
     }
+}
+
+/// What refers to the manifest in view; a referrer opens as a view of its own.
+fn referrers_panel(ctx: &Ctx, looked: &Rc<Looked>) -> Html {
+    let Some(view) = ctx.state.referrers.clone() else {
+        return Html::default();
+    };
+    if &view.subject != looked.subject() {
+        return Html::default();
+    }
+    let busy = match &view.found {
+        Found::Listed { rows, .. } => rows
+            .iter()
+            .filter_map(|r| r.blob.as_ref().map(|b| b.digest.clone()))
+            .filter(|d| ctx.state.is_downloading(d))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let registry = ctx.registry.clone();
+    let reference = looked.reference.clone();
+    let on_open = Callback::from(move |digest: Digest| {
+        let url = UrlState {
+            reference: Some(reference.with_digest(digest).to_string()),
+            ..UrlState::default()
+        };
+        registry.open(url, true);
+    });
+    let on_download = download_blob(ctx, looked);
+    html! { <Referrers {view} {busy} {on_download} {on_open} /> }
 }
 
 fn choose_platform(

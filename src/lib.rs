@@ -11,6 +11,7 @@ pub mod lookup;
 pub mod net;
 pub mod panic_hook;
 pub mod problem;
+pub mod referrers;
 pub mod state;
 pub mod unfinished;
 pub mod view;

@@ -41,7 +41,9 @@ pub async fn lookup(
                 let platform = entry.platform.map(ToString::to_string);
                 image_kind(client, reference, &child, platform, &mut raw).await?
             } else {
-                LookedKind::Platforms(platform::entries(index).iter().map(platform_row).collect())
+                let entries = platform::entries(index);
+                let rows = entries.iter().map(|e| platform_row(e, &entries));
+                LookedKind::Platforms(rows.collect())
             }
         }
         _ => image_kind(client, reference, &top, None, &mut raw).await?,
@@ -185,9 +187,26 @@ fn summary(c: &ImageConfig) -> ConfigSummary {
     }
 }
 
-fn platform_row(entry: &platform::Entry<'_>) -> PlatformRow {
+/// Annotation on an attestation entry: the digest of the image it attests.
+const REFERENCE_DIGEST: &str = "vnd.docker.reference.digest";
+
+fn platform_row(entry: &platform::Entry<'_>, all: &[platform::Entry<'_>]) -> PlatformRow {
     let d = entry.descriptor;
+    let attests = d
+        .annotation(REFERENCE_DIGEST)
+        .filter(|_| entry.kind == platform::EntryKind::Attestation)
+        .and_then(|subject| {
+            all.iter()
+                .find(|e| e.descriptor.digest.to_string() == subject)
+        })
+        .map(|subject| {
+            let choice = subject
+                .platform
+                .map_or_else(|| "unknown".into(), ToString::to_string);
+            (subject.descriptor.digest.clone(), choice)
+        });
     PlatformRow {
+        attests,
         digest: d.digest.clone(),
         platform: entry
             .platform

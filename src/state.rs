@@ -32,6 +32,8 @@ pub struct State {
     pub unfinished: Vec<crate::unfinished::Unfinished>,
     /// The current view's digest as a second relay saw it (**Check through another relay**).
     pub relay_check: Option<crate::view::RelayCheck>,
+    /// What refers to the manifest in view.
+    pub referrers: Option<crate::referrers::ReferrersView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -122,6 +124,8 @@ pub enum Action {
     UnfinishedTaken(Digest),
     /// A second relay's answer for the current view (or that it is being asked).
     RelayChecked(crate::view::RelayCheck),
+    /// What refers to the manifest in view (or that it is being looked for).
+    Referrers(crate::referrers::ReferrersView),
     TagsStarted(Reference),
     TagsLoaded {
         tags: Vec<String>,
@@ -193,6 +197,7 @@ impl State {
         match action {
             Action::Reset => {
                 self.input.clear();
+                self.referrers = None;
                 self.linked_bottle = None;
                 self.input_error = None;
                 self.error = None;
@@ -205,6 +210,7 @@ impl State {
             Action::InputError(message) => self.input_error = Some(message),
             Action::Loading(reference) => {
                 self.relay_check = None;
+                self.referrers = None;
                 self.input = reference.to_string();
                 self.input_error = None;
                 self.error = None;
@@ -216,6 +222,12 @@ impl State {
                 self.error = None;
                 self.relay_check = None;
                 self.view = View::Looked(looked);
+            }
+            Action::Referrers(found) => {
+                // Only for the view it was asked for.
+                if matches!(&self.view, View::Looked(l) if l.subject() == &found.subject) {
+                    self.referrers = Some(found);
+                }
             }
             Action::RelayChecked(check) => {
                 // Only for the view it was asked for.

@@ -16,6 +16,17 @@ pub struct Looked {
     pub kind: LookedKind,
 }
 
+impl Looked {
+    /// The manifest whose referrers the view lists: the image's (for an index entry, the
+    /// entry's), or the index's.
+    pub fn subject(&self) -> &Digest {
+        match &self.kind {
+            LookedKind::Image(image) => &image.manifest_digest,
+            _ => &self.digest,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawDoc {
     pub title: String,
@@ -46,6 +57,8 @@ pub struct PlatformRow {
     /// Why the entry is shown but not offered ("attestation", "nested index", "artifact",
     /// "no platform"); None for an image the user may choose.
     pub not_offered: Option<&'static str>,
+    /// For an attestation: the entry it attests (its digest and choice), when the index has it.
+    pub attests: Option<(Digest, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

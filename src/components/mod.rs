@@ -9,6 +9,7 @@ pub mod platform_table;
 pub mod problem;
 pub mod raw_docs;
 pub mod reference_form;
+pub mod referrers;
 pub mod relay_check;
 pub mod settings;
 pub mod tags_view;

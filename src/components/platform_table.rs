@@ -71,9 +71,20 @@ fn platform_row(
 ) -> Html {
     let digest = row.digest.clone();
     let onclick = props.on_choose.reform(move |_| digest.clone());
-    let choose = match row.not_offered {
-        Some(label) => html! { <span class="badge">{ label }</span> },
-        None => html! {
+    let choose = match (row.not_offered, &row.attests) {
+        (Some(label), Some((subject, choice))) => {
+            let subject = subject.clone();
+            let onclick = props.on_choose.reform(move |_| subject.clone());
+            html! {
+                <>
+                    <span class="badge">{ label }</span>{ " of " }
+                    <button class="link" data-attests={choice.clone()} {onclick}
+                        aria-label={format!("Choose {choice}, which this attests")}>{ choice.clone() }</button>
+                </>
+            }
+        }
+        (Some(label), None) => html! { <span class="badge">{ label }</span> },
+        (None, _) => html! {
             <button class="small" aria-label={format!("Choose {}", row.choice)} {onclick}>{ "Choose" }</button>
         },
     };

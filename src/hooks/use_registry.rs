@@ -5,12 +5,13 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use wharf_oci::Reference;
+use wharf_oci::{Digest, Reference};
 use yew::prelude::*;
 
 use crate::hooks::use_url_state::{self, UrlState};
 use crate::lookup::{lookup, Choice};
 use crate::net::{IoError, RegistryClient, RelayTemplate, TagCursor, TagPage};
+use crate::referrers::{Found, ReferrersView};
 use crate::state::Action;
 use crate::state::State;
 use crate::view::{CheckOutcome, Problem};
@@ -106,10 +107,28 @@ impl Registry {
                 return;
             }
             match result {
-                Ok(looked) => this.dispatch.dispatch(Action::Looked(Rc::new(looked))),
+                Ok(looked) => {
+                    let subject = looked.subject().clone();
+                    this.dispatch.dispatch(Action::Looked(Rc::new(looked)));
+                    this.find_referrers(&reference, subject, generation).await;
+                }
                 Err(e) => this.failed(&e),
             }
         });
+    }
+
+    /// Lists what refers to the manifest in view, once it is shown (`Action::Referrers`).
+    async fn find_referrers(&self, reference: &Reference, subject: Digest, generation: u64) {
+        let looking = ReferrersView {
+            subject: subject.clone(),
+            found: Found::Looking,
+        };
+        self.dispatch.dispatch(Action::Referrers(looking));
+        let found = crate::referrers::find(&self.client, reference, &subject).await;
+        if self.generation.get() == generation {
+            let view = ReferrersView { subject, found };
+            self.dispatch.dispatch(Action::Referrers(view));
+        }
     }
 
     /// Asks `relay` for `looked`'s reference again and reports whether it serves the same

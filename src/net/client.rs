@@ -120,6 +120,27 @@ impl RegistryClient {
             .await
     }
 
+    /// The index of what refers to `subject`: from the referrers API, or where the registry
+    /// has none (404), from the `sha256-<hex>` tag; `None` when neither has any.
+    pub async fn referrers(
+        &self,
+        reference: &Reference,
+        subject: &Digest,
+    ) -> Result<Option<(ReferrersSource, Fetched)>, IoError> {
+        let api = request::referrers(reference, subject, None)?;
+        match self.fetch_manifest(reference, &api, None).await {
+            Ok(fetched) => return Ok(Some((ReferrersSource::Api, fetched))),
+            Err(e) if !no_such_document(&e) => return Err(e),
+            Err(_) => {}
+        }
+        let fallback = request::referrers_fallback(reference, subject)?;
+        match self.fetch_manifest(reference, &fallback, None).await {
+            Ok(fetched) => Ok(Some((ReferrersSource::Tag, fetched))),
+            Err(e) if no_such_document(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn fetch_manifest(
         &self,
         reference: &Reference,
@@ -414,4 +435,23 @@ fn build_request(
         init.set_signal(Some(signal));
     }
     web_sys::Request::new_with_str_and_init(url, &init)
+}
+
+/// Where a referrers index came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferrersSource {
+    /// `GET /v2/<name>/referrers/<digest>`.
+    Api,
+    /// The `sha256-<hex>` tag (registries without the API).
+    Tag,
+}
+
+/// A 404 of some kind: the registry has no such document (or no such route).
+fn no_such_document(e: &IoError) -> bool {
+    matches!(
+        e,
+        IoError::ManifestUnknown { .. }
+            | IoError::NameUnknown { .. }
+            | IoError::Http { status: 404, .. }
+    )
 }

@@ -11,6 +11,6 @@ mod client;
 mod error;
 pub mod js;
 
-pub use client::{RegistryClient, TagCursor, TagPage};
+pub use client::{ReferrersSource, RegistryClient, TagCursor, TagPage};
 pub use error::{human_duration, IoError};
 pub use wharf_oci::relay::{Placeholder, RelayTemplate, DIRECT};

@@ -16,6 +16,7 @@ pub mod error;
 pub mod manifest;
 pub mod platform;
 pub mod reference;
+pub mod referrers;
 pub mod relay;
 pub mod request;
 pub mod tags;
