@@ -6,6 +6,8 @@ use wharf_oci::auth::{Credentials as Creds, Secret};
 use wharf_oci::{Digest, Reference};
 use yew::prelude::*;
 
+mod saves;
+
 use crate::components::bottle_table::BottleTable;
 use crate::components::credentials::{Credentials, Entered};
 use crate::components::downloads::Downloads as DownloadList;
@@ -19,7 +21,7 @@ use crate::components::relay_check::RelayCheckPanel;
 use crate::components::settings::Settings;
 use crate::components::tags_view::Tags;
 use crate::components::unfinished_list::UnfinishedList;
-use crate::download::{ExportFormat, StartDownload, StartExport};
+use crate::download::StartDownload;
 use crate::hooks::use_downloads::{use_downloads, Downloads};
 use crate::hooks::use_registry::{use_registry, Registry};
 use crate::hooks::use_relay_setting::{use_relay_setting, RelaySetting};
@@ -27,7 +29,8 @@ use crate::hooks::use_unfinished::{self, use_unfinished};
 use crate::hooks::use_url_state::{self, use_popstate, UrlState};
 use crate::referrers::Found;
 use crate::state::{Action, State, View};
-use crate::view::{Blob, BottleRow, ImageView, Looked, LookedKind, Remedy};
+use crate::view::{Blob, BottleRow, Looked, LookedKind, Remedy};
+use saves::{check_blobs, export_image, export_platforms};
 
 /// Which side panel is open.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -375,7 +378,14 @@ fn relay_check(ctx: &Ctx, looked: &Rc<Looked>) -> Html {
             }
         })
     };
-    html! { <RelayCheckPanel {relays} check={ctx.state.relay_check.clone()} {on_check} /> }
+    let on_check_blobs = match &looked.kind {
+        LookedKind::Image(image) => Some(check_blobs(ctx, looked, image)),
+        _ => None,
+    };
+    let registry = looked.reference.registry();
+    let credentials = ctx.registry.client.credentials_for(registry).is_some();
+    html! { <RelayCheckPanel {relays} check={ctx.state.relay_check.clone()} {on_check}
+    {on_check_blobs} {credentials} /> }
 }
 
 fn download_bottle(ctx: &Ctx, looked: &Rc<Looked>) -> Callback<BottleRow> {
@@ -445,6 +455,7 @@ fn start(ctx: &Ctx, reference: &Reference, digest: Digest, size: u64, file_name:
         file_name: file_name.clone(),
         digest: digest.clone(),
         size,
+        through: None,
     });
     let credentials = ctx.registry.client.credentials_for(reference.registry());
     ctx.downloads.start(StartDownload {
@@ -455,74 +466,8 @@ fn start(ctx: &Ctx, reference: &Reference, digest: Digest, size: u64, file_name:
         file_name,
         relay: ctx.relay.template.clone(),
         credentials: credentials.as_ref().map(Into::into),
+        check_only: false,
     });
-}
-
-/// Saves the image as one archive (`<repo>_<tag>_<os>-<arch>.tar`), pinned by its manifest's
-/// digest; the tag, if any, names it inside the archive.
-fn export_image(ctx: &Ctx, looked: &Looked, image: &ImageView) -> Callback<ExportFormat> {
-    let ctx = ctx.clone();
-    let manifest = image.manifest_digest.clone();
-    let reference = looked.reference.with_digest(manifest.clone());
-    let stem = image.archive_stem.clone();
-    Callback::from(move |format: ExportFormat| {
-        if ctx.state.is_exporting(&manifest) || ctx.state.relays_disagree() {
-            return;
-        }
-        let file_name = match format {
-            ExportFormat::Combined => format!("{stem}.tar"),
-            ExportFormat::Oci => format!("{stem}.oci.tar"),
-        };
-        let id = u64::from(ctx.state.upcoming_download());
-        ctx.state.dispatch(Action::ExportStarted {
-            file_name: file_name.clone(),
-            manifest: manifest.clone(),
-        });
-        let credentials = ctx.registry.client.credentials_for(reference.registry());
-        ctx.downloads.export(StartExport {
-            id,
-            reference: reference.clone(),
-            file_name,
-            format,
-            platforms: Vec::new(),
-            relay: ctx.relay.template.clone(),
-            credentials: credentials.as_ref().map(Into::into),
-        });
-    })
-}
-
-/// Saves the chosen entries of an index as one archive (`<repo>_<tag>_<n>-platforms.tar`),
-/// pinned by the index's digest.
-fn export_platforms(ctx: &Ctx, looked: &Looked) -> Callback<(ExportFormat, Vec<Digest>)> {
-    let ctx = ctx.clone();
-    let index = looked.digest.clone();
-    let reference = looked.reference.with_digest(index.clone());
-    let stem = crate::lookup::archive_stem(&looked.reference, None);
-    Callback::from(move |(format, platforms): (ExportFormat, Vec<Digest>)| {
-        if platforms.is_empty() || ctx.state.is_exporting(&index) || ctx.state.relays_disagree() {
-            return;
-        }
-        let stem = format!("{stem}_{}-platforms", platforms.len());
-        let file_name = match format {
-            ExportFormat::Combined => format!("{stem}.tar"),
-            ExportFormat::Oci => format!("{stem}.oci.tar"),
-        };
-        let id = u64::from(ctx.state.upcoming_download());
-        ctx.state.dispatch(Action::ExportStarted {
-            file_name: file_name.clone(),
-            manifest: index.clone(),
-        });
-        let credentials = ctx.registry.client.credentials_for(reference.registry());
-        ctx.downloads.export(StartExport {
-            id,
-            reference: reference.clone(),
-            file_name,
-            format,
-            platforms,
-            relay: ctx.relay.template.clone(),
-            credentials: credentials.as_ref().map(Into::into),
-        });
-    })
 }
 
 /// What a closed tab left unfinished: **Resume** starts the same download (its staged bytes are

@@ -69,6 +69,8 @@ pub struct Download {
     /// manifest's digest until the tar verified, then the tar's sha256; `size` is the tar's
     /// size once the worker planned it (0 before).
     pub export: Option<ExportState>,
+    /// For a check-only stream: the relay it went through (nothing is saved).
+    pub through: Option<String>,
 }
 
 /// An archive export in the downloads list.
@@ -98,6 +100,8 @@ pub enum DownloadStatus {
         note: Option<String>,
     },
     Saved,
+    /// A check-only stream verified: the relay served the bytes the digest names.
+    Checked,
     Failed {
         message: String,
         actual: Option<Digest>,
@@ -136,6 +140,12 @@ pub enum Action {
         file_name: String,
         digest: Digest,
         size: u64,
+        /// A check-only stream through this relay.
+        through: Option<String>,
+    },
+    /// A check-only stream verified.
+    Checked {
+        id: DownloadId,
     },
     Progress {
         id: DownloadId,
@@ -292,8 +302,11 @@ impl State {
                 file_name,
                 digest,
                 size,
+                through,
             } => {
-                self.unfinished.retain(|u| u.download.digest != digest);
+                if through.is_none() {
+                    self.unfinished.retain(|u| u.download.digest != digest);
+                }
                 let id = self.next_download;
                 self.next_download += 1;
                 let status = DownloadStatus::Running {
@@ -309,6 +322,7 @@ impl State {
                     status,
                     expected_input,
                     export: None,
+                    through,
                 };
                 self.downloads.insert(id, download);
             }
@@ -323,6 +337,7 @@ impl State {
                 });
             }
             Action::Saved { id } => self.update(id, |d| d.status = DownloadStatus::Saved),
+            Action::Checked { id } => self.update(id, |d| d.status = DownloadStatus::Checked),
             Action::DownloadFailed {
                 id,
                 message,
@@ -364,6 +379,7 @@ impl State {
                         manifest,
                         layer: LayerProgress::default(),
                     }),
+                    through: None,
                 };
                 self.downloads.insert(id, download);
             }
@@ -411,6 +427,7 @@ impl State {
     pub fn is_downloading(&self, digest: &Digest) -> bool {
         self.downloads.values().any(|d| {
             d.export.is_none()
+                && d.through.is_none()
                 && &d.digest == digest
                 && matches!(d.status, DownloadStatus::Running { .. })
         })

@@ -132,6 +132,14 @@ async fn journey_02_multi_platform() {
         Some(index.index.digest.to_string().as_str()),
         "index digest shown"
     );
+    // The raw document is the index the registry served.
+    let raw = browser
+        .script("return document.querySelector(\"details[data-raw^='Manifest'] pre\").textContent")
+        .await;
+    let shown: serde_json::Value =
+        serde_json::from_str(raw.as_str().expect("text")).expect("raw JSON");
+    let served: serde_json::Value = serde_json::from_slice(&index.index.bytes).expect("served");
+    assert_eq!(shown, served, "the raw index is the registry's");
     assert!(
         !browser.has("tr.muted[data-platform] button").await,
         "attestations are not offered"

@@ -81,3 +81,86 @@ async fn journey_15_check_through_another_relay() {
     assert!(!browser.has("[data-download]").await, "no download started");
     browser.screenshot("journey-15-check-relays").await;
 }
+
+/// Journey 15b: after the manifests agree, **Stream the blobs through it too** streams the layer
+/// and the config again through the other relay and verifies them, saving nothing. An honest
+/// relay serves the same bytes; a path whose mirror holds the same manifest but a changed layer
+/// is caught on that layer, loudly, with both digests.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journey_15_stream_the_blobs_through_another_relay() {
+    let _serial = serial().await;
+    let stack = Stack::start(Mode::Anonymous).await;
+    let image = stack
+        .registry
+        .push_image("blob/app", "1", 1)
+        .await
+        .expect("seed");
+    // A mirror with the same manifest, whose layer file was changed on its disk.
+    let mirror = Registry::start(Mode::Anonymous).await.expect("registry");
+    let copy = mirror.push_image("blob/app", "1", 1).await.expect("seed");
+    assert_eq!(copy.manifest.digest, image.manifest.digest);
+    let layer = &image.layers[0];
+    mirror.tamper_blob(&layer.digest).expect("tamper");
+
+    let registry_url = format!("http://{}", stack.registry.host_port());
+    let second = Relay::start_with(Config {
+        dist: None,
+        allow_hosts: vec![registry_url.parse().expect("allow host")],
+        allow_origins: vec![format!("http://{}", stack.relay.addr)
+            .parse()
+            .expect("origin")],
+        ..Config::default()
+    });
+    let honest = second.url("/relay/{url}");
+    let liar = LyingRelay::start(&stack.registry.host_port(), &mirror.host_port()).await;
+    let browser = Browser::start().await;
+    browser.open(&stack.relay.url("/")).await;
+    let setting = format!("/relay/{{url}} {honest} {}", liar.template());
+    browser.set_relay_setting(&setting).await;
+    browser.look_up(&stack.reference("blob/app:1")).await;
+    assert!(
+        !browser.has("[data-credentials-warning]").await,
+        "no credentials, no warning"
+    );
+
+    browser
+        .click(&format!("button[data-check-relay='{honest}']"))
+        .await;
+    browser.wait("[data-relay-check='agree']").await;
+    browser
+        .click(&format!("button[data-check-blobs='{honest}']"))
+        .await;
+    for blob in [&image.config.digest, &layer.digest] {
+        let checked =
+            format!("[data-download='{blob}'][data-through='{honest}'] [data-state='checked']");
+        browser.wait(&checked).await;
+    }
+
+    let lying = liar.template();
+    browser
+        .click(&format!("button[data-check-relay='{lying}']"))
+        .await;
+    browser.wait("[data-relay-check='agree']").await;
+    browser
+        .click(&format!("button[data-check-blobs='{lying}']"))
+        .await;
+    let item = format!("[data-download='{}'][data-through='{lying}']", layer.digest);
+    browser
+        .wait(&format!("{item} [role='alert'] [data-check-differs]"))
+        .await;
+    let actual = browser.text(&format!("{item} [data-actual]")).await;
+    let served = format!(
+        "sha256:{}",
+        common::sha256_file(&mirror.blob_file(&layer.digest))
+    );
+    assert_eq!(actual, served, "the other path's bytes are named");
+    let config = format!(
+        "[data-download='{}'][data-through='{lying}']",
+        image.config.digest
+    );
+    browser
+        .wait(&format!("{config} [data-state='checked']"))
+        .await;
+    browser.assert_no_downloads(Duration::from_secs(2)).await;
+    browser.screenshot("journey-15-stream-blobs").await;
+}

@@ -50,6 +50,7 @@ fn announcement(downloads: &std::collections::BTreeMap<DownloadId, Download>) ->
     match &d.status {
         DownloadStatus::Running { .. } => format!("Downloading {}", d.file_name),
         DownloadStatus::Saved => format!("{} saved, sha256 verified", d.file_name),
+        DownloadStatus::Checked => format!("{}: the same bytes", d.file_name),
         DownloadStatus::Failed { message, .. } => {
             format!("{} failed, nothing was saved: {message}", d.file_name)
         }
@@ -61,8 +62,18 @@ fn item(props: &Props, id: DownloadId, d: &Download) -> Html {
     let status = match &d.status {
         DownloadStatus::Running { bytes, rate, note } => running(props, id, d, *bytes, *rate, note),
         DownloadStatus::Saved => saved(props, id, d),
+        DownloadStatus::Checked => html! {
+            <p data-state="checked"><span class="badge ok">{ "same bytes" }</span>
+                { format!(" {} served every byte of ", d.through.clone().unwrap_or_default()) }
+                <span class="digest">{ d.digest.to_string() }</span>{ " (not saved)." }</p>
+        },
         DownloadStatus::Failed { message, actual } => html! {
             <div data-state="failed">
+                if let (Some(relay), Some(_)) = (&d.through, actual) {
+                    <p role="alert"><strong class="bad-text" data-check-differs="">
+                        { format!("{relay} served other bytes than the digest names: do not trust this image.") }
+                    </strong></p>
+                }
                 <p class="bad-text" role="alert">{ message }</p>
                 if d.export.is_some() {
                     <p class="hint">{ "Image manifest " }<span class="digest">{ d.digest.to_string() }</span></p>
@@ -82,6 +93,7 @@ fn item(props: &Props, id: DownloadId, d: &Download) -> Html {
     let export_of = d.export.as_ref().map(|e| e.manifest.to_string());
     html! {
         <div class="download" data-download={d.digest.to_string()} data-file-name={d.file_name.clone()}
+            data-through={d.through.clone()}
             data-export-of={export_of}>
             <div class="row"><span class="name">{ &d.file_name }</span>
                 <span class="hint">{ human_bytes(d.size) }</span></div>

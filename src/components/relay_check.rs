@@ -13,6 +13,13 @@ pub struct Props {
     pub check: Option<RelayCheck>,
     /// Asks the relay at this index of `relays`.
     pub on_check: Callback<usize>,
+    /// Streams the view's blobs through the relay that agreed (named as in `relays`); only
+    /// for an image.
+    #[prop_or_default]
+    pub on_check_blobs: Option<Callback<String>>,
+    /// The page holds credentials for this registry: they go through the other relay too.
+    #[prop_or_default]
+    pub credentials: bool,
 }
 
 #[function_component(RelayCheckPanel)]
@@ -33,11 +40,35 @@ pub fn relay_check_panel(props: &Props) -> Html {
                 { "Check through another relay" }</button>
         }
     });
+    let warning = props.credentials.then(|| html! {
+        <p class="hint" data-credentials-warning="">
+            { "Your credentials for this registry go through the other relay too: check only through relays you trust with them." }
+        </p>
+    });
     html! {
         <div class="relay-check">
             { for buttons }
+            { for warning }
             { props.check.as_ref().map(outcome).unwrap_or_default() }
+            { blobs_button(props) }
         </div>
+    }
+}
+
+/// After an agreement on an image: **Stream the blobs through it too**.
+fn blobs_button(props: &Props) -> Html {
+    let (Some(check), Some(on_check_blobs)) = (&props.check, &props.on_check_blobs) else {
+        return Html::default();
+    };
+    if check.outcome != CheckOutcome::Agree {
+        return Html::default();
+    }
+    let relay = check.relay.clone();
+    let onclick = on_check_blobs.reform(move |_| relay.clone());
+    html! {
+        <button class="small" data-check-blobs={check.relay.clone()} {onclick}
+            aria-label={format!("Stream the layers and config through {} too and verify them", check.relay)}>
+            { "Stream the blobs through it too" }</button>
     }
 }
 

@@ -4,10 +4,12 @@
 //! - [`engine`]: fetch one blob -> BYOB reader -> sha256 -> a [`Sink`], with retries
 //!   ([`retry`]) and resume checks ([`range`]); reusable for archives (several blobs, one sink).
 //! - [`opfs`]: the staging folder in the Origin Private File System (sync access handles).
+//! - [`check`]: a blob streamed again through another relay and verified, nothing kept.
 //! - [`job`]: one blob job (stage by digest, resume after a closed tab, clean up).
 //! - [`export`]: one image saved as one archive (tar headers and several blobs, one file).
 //! - [`worker`]: the worker's main loop; [`manager`]: the page side, and saving.
 
+pub mod check;
 pub mod engine;
 pub mod export;
 pub mod job;

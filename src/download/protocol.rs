@@ -44,6 +44,10 @@ pub struct StartDownload {
     pub relay: RelayTemplate,
     /// For the reference's registry only.
     pub credentials: Option<WireCredentials>,
+    /// Only stream and verify the blob (through `relay`, a second one): nothing is staged or
+    /// saved, and the final event is [`DownloadEvent::Checked`].
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub check_only: bool,
 }
 
 /// Which archive an export writes.
@@ -112,6 +116,12 @@ pub enum DownloadEvent {
         after_ms: u64,
         reason: String,
     },
+    /// A check-only job: every byte streamed, and they are the blob the digest names.
+    Checked {
+        id: JobId,
+        digest: Digest,
+        size: u64,
+    },
     /// Size and digest matched; the bytes are in the staging folder under `staged_name`, ready
     /// for [`save_verified`](super::save_verified). For an export: every blob verified, and
     /// `digest` is the sha256 of the whole tar (deterministic, so comparable between machines).
@@ -136,6 +146,7 @@ impl DownloadEvent {
             | DownloadEvent::Exporting { id, .. }
             | DownloadEvent::Retrying { id, .. }
             | DownloadEvent::Verified { id, .. }
+            | DownloadEvent::Checked { id, .. }
             | DownloadEvent::Failed { id, .. }
             | DownloadEvent::Cancelled { id } => *id,
         }
@@ -146,6 +157,7 @@ impl DownloadEvent {
         matches!(
             self,
             DownloadEvent::Verified { .. }
+                | DownloadEvent::Checked { .. }
                 | DownloadEvent::Failed { .. }
                 | DownloadEvent::Cancelled { .. }
         )

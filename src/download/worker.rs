@@ -14,6 +14,7 @@ use wasm_bindgen::JsCast;
 use wharf_oci::auth::Credentials;
 use wharf_oci::{Digest, Reference};
 
+use super::check::run_check;
 use super::engine::CancelToken;
 use super::export::run_export;
 use super::job::run_download;
@@ -32,6 +33,8 @@ struct Running {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Work {
     Blob(Digest),
+    /// A check-only stream of a blob through the relay named (nothing staged).
+    Check(Digest, String),
     /// The image manifest's digest and the archive format.
     Export(Digest, ExportFormat),
 }
@@ -89,7 +92,10 @@ pub fn run() {
 
 fn start(state: &Rc<RefCell<State>>, job: StartDownload) {
     let id = job.id;
-    let work = Work::Blob(job.digest.clone());
+    let work = match job.check_only {
+        true => Work::Check(job.digest.clone(), job.relay.to_string()),
+        false => Work::Blob(job.digest.clone()),
+    };
     let access = Access {
         reference: &job.reference,
         relay: &job.relay,
@@ -100,7 +106,10 @@ fn start(state: &Rc<RefCell<State>>, job: StartDownload) {
     };
     let state = Rc::clone(state);
     wasm_bindgen_futures::spawn_local(async move {
-        let last = run_download(&job, &client, &cancel, &mut post_event).await;
+        let last = match job.check_only {
+            true => run_check(&job, &client, &cancel, &mut post_event).await,
+            false => run_download(&job, &client, &cancel, &mut post_event).await,
+        };
         state.borrow_mut().jobs.remove(&id);
         post_event(last);
     });
@@ -154,7 +163,7 @@ fn admit(
             })
         } else if s.jobs.values().any(|r| r.work == work) {
             let digest = match &work {
-                Work::Blob(d) | Work::Export(d, _) => d.clone(),
+                Work::Blob(d) | Work::Check(d, _) | Work::Export(d, _) => d.clone(),
             };
             Some(IoError::Busy { digest })
         } else {

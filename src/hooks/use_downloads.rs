@@ -30,13 +30,16 @@ pub struct Downloads {
 
 impl Downloads {
     pub fn start(&self, job: StartDownload) {
-        remember(Remembered::new(
-            &job.reference,
-            &job.digest,
-            job.size,
-            &job.file_name,
-        ));
-        self.blobs.borrow_mut().insert(job.id, job.digest.clone());
+        // A check keeps nothing, so there is nothing to resume after a closed tab.
+        if !job.check_only {
+            remember(Remembered::new(
+                &job.reference,
+                &job.digest,
+                job.size,
+                &job.file_name,
+            ));
+            self.blobs.borrow_mut().insert(job.id, job.digest.clone());
+        }
         match &self.manager {
             Some(m) => m.start(job),
             None => fail(
@@ -184,6 +187,10 @@ fn on_event(dispatch: &UseReducerDispatcher<State>, rates: &Rates, event: Downlo
                     Err(e) => fail(&dispatch, id, &e),
                 }
             });
+        }
+        DownloadEvent::Checked { .. } => {
+            rates.borrow_mut().remove(&id);
+            dispatch.dispatch(Action::Checked { id: key });
         }
         DownloadEvent::Failed { error, .. } => {
             rates.borrow_mut().remove(&id);

@@ -10,7 +10,23 @@ fn started(state: State, name: &str, d: &Digest) -> State {
         file_name: name.into(),
         digest: d.clone(),
         size: 10,
+        through: None,
     })
+}
+
+#[test]
+fn a_check_through_another_relay_is_no_download_and_ends_checked() {
+    let a = digest(1);
+    let s = State::default().apply(Action::DownloadStarted {
+        file_name: "a through r2".into(),
+        digest: a.clone(),
+        size: 10,
+        through: Some("https://r2/{url}".into()),
+    });
+    assert!(!s.is_downloading(&a), "the Download button stays usable");
+    let s = s.apply(Action::Checked { id: 0 });
+    assert_eq!(s.downloads[&0].status, DownloadStatus::Checked);
+    assert_eq!(s.downloads[&0].through.as_deref(), Some("https://r2/{url}"));
 }
 
 fn problem() -> Rc<Problem> {

@@ -18,6 +18,7 @@ fn start() -> StartDownload {
             username: "alice".into(),
             password: "s3cret".into(),
         }),
+        check_only: false,
     }
 }
 
@@ -34,6 +35,10 @@ fn commands_round_trip() {
         })),
         Command::Start(Box::new(StartDownload {
             credentials: None,
+            ..start()
+        })),
+        Command::Start(Box::new(StartDownload {
+            check_only: true,
             ..start()
         })),
         Command::Cancel { id: u64::MAX },
