@@ -173,6 +173,51 @@ async fn journey_10_url_encoded_relay_template() {
     assert_eq!(sha256_file(&path), layer.digest.hex());
 }
 
+/// Journey 10c: the Relay setting `direct`, for a registry that sends CORS headers (the test
+/// kit's front adds them to the real registry's answers): the page and its worker ask the
+/// registry themselves, with no relay between, and a layer downloads verified.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journey_10_direct_to_a_registry_that_sends_cors() {
+    let _serial = serial().await;
+    let stack = Stack::with_front(Mode::Anonymous).await;
+    stack.front().send_cors();
+    let image = stack
+        .registry
+        .push_image("direct/app", "1", 1)
+        .await
+        .expect("seed");
+    let browser = Browser::start().await;
+    let page = stack.relay.url("/");
+    browser.open(&page).await;
+    browser.set_relay_setting("direct").await;
+    browser.look_up(&stack.reference("direct/app:1")).await;
+    let shown = browser
+        .attr("[data-resolved-digest]", "data-resolved-digest")
+        .await;
+    assert_eq!(shown, Some(image.manifest.digest.to_string()));
+    let layer = &image.layers[0];
+    browser
+        .click(&format!("button[data-digest='{}']", layer.digest))
+        .await;
+    let path = browser
+        .downloaded_alone(
+            &format!("{}.tar.gz", layer.digest.hex()),
+            Duration::from_secs(60),
+        )
+        .await;
+    assert_eq!(sha256_file(&path), layer.digest.hex());
+    // Both the manifest and the blob came straight from the page's origin (a relay sends none).
+    let page_origin = page.trim_end_matches('/').to_owned();
+    let seen = stack.front().requests();
+    for part in ["/manifests/", "/blobs/"] {
+        assert!(
+            seen.iter().any(|r| r.path.contains(part)
+                && r.header_values("origin").contains(&page_origin.as_str())),
+            "the browser asked {part} itself: {seen:?}"
+        );
+    }
+}
+
 /// Journey 11: a link `/?ref=…` opens the same view as a look-up; `&platform=` opens that
 /// platform; `&bottle=` shows the bottles with that one highlighted; back and forward restore views; no download ever
 /// starts by itself.

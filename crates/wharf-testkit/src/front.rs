@@ -10,6 +10,8 @@
 //! - [`Front::paginate_tags`]: tag lists are answered page by page as the spec gives it
 //!   ([`crate::pages`]), which the test registry does not do.
 //!
+//! - [`Front::send_cors`]: answers carry CORS headers, as a registry that allows browsers does.
+//!
 //! Redirects are passed back as they are. Every request is recorded, but for path-chosen faults,
 //! which are counted per fault.
 
@@ -63,6 +65,7 @@ struct Shared {
     log: RequestLog,
     path_faults: Mutex<BTreeMap<Fault, u64>>,
     paginate_tags: AtomicBool,
+    cors: AtomicBool,
 }
 
 /// The running front.
@@ -91,6 +94,7 @@ impl Front {
             log: RequestLog::default(),
             path_faults: Mutex::default(),
             paginate_tags: AtomicBool::new(false),
+            cors: AtomicBool::new(false),
         });
         let router = Router::new().fallback(forward).with_state(shared.clone());
         Ok(Front {
@@ -122,6 +126,12 @@ impl Front {
         let mut faults = self.faults();
         faults.cuts = times;
         faults.cut_after = bytes;
+    }
+
+    /// From now on, answers carry CORS headers and preflights are answered ([`crate::cors`]):
+    /// a registry a page may use `direct`.
+    pub fn send_cors(&self) {
+        self.shared.cors.store(true, Ordering::Relaxed);
     }
 
     /// From now on, tag lists honour `n` and `last` and link the next page.
@@ -216,6 +226,19 @@ pub(crate) fn too_many(retry_after: &str) -> Response {
 }
 
 async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    if !shared.cors.load(Ordering::Relaxed) {
+        return answer(shared, request).await;
+    }
+    let asked = request.headers().clone();
+    if crate::cors::is_preflight(request.method(), &asked) {
+        return crate::cors::preflight(&asked);
+    }
+    let mut response = answer(shared, request).await;
+    crate::cors::decorate(&mut response, &asked);
+    response
+}
+
+async fn answer(shared: Arc<Shared>, request: Request) -> Response {
     if let Some((fault, path)) = chaos::split(request.uri().path()) {
         count(&shared, fault);
         return chaos::apply(&shared.http, &shared.upstream, fault, &path, request).await;

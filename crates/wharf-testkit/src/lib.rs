@@ -20,6 +20,7 @@ pub mod bottles;
 pub mod cdn;
 pub mod chaos;
 pub mod client;
+pub mod cors;
 pub mod error;
 pub mod front;
 pub mod images;
