@@ -153,3 +153,63 @@ async fn journey_13_attestation_links_to_what_it_attests() {
         ))
         .await;
 }
+
+/// Journey 13j: a registry with the referrers API (the test kit's front answers it from the real
+/// registry's data): the page asks the API, not the tag, and an image nothing refers to gets the
+/// API's empty answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journey_13_referrers_from_the_api() {
+    let _serial = serial().await;
+    let stack = Stack::with_front(Mode::Anonymous).await;
+    stack.front().serve_referrers_api();
+    let image = stack
+        .registry
+        .push_image("api/app", "1", 1)
+        .await
+        .expect("seed");
+    let plain = stack
+        .registry
+        .push_image("api/plain", "1", 1)
+        .await
+        .expect("seed");
+    let specs = [spec(
+        "application/vnd.cyclonedx+json",
+        "application/vnd.cyclonedx+json",
+        "bom.json",
+        b"{}",
+    )];
+    let (referrers, _) = stack
+        .registry
+        .push_referrers("api/app", &image.manifest, &specs)
+        .await
+        .expect("referrers");
+    let browser = Browser::start().await;
+    browser.open(&stack.relay.url("/")).await;
+    browser.look_up(&stack.reference("api/app:1")).await;
+    browser
+        .wait("[data-referrers='listed'] [data-referrers-source='api']")
+        .await;
+    let row = format!("tr[data-referrer='{}']", referrers[0].manifest.digest);
+    assert_eq!(
+        browser.attr(&row, "data-kind").await.as_deref(),
+        Some("SBOM")
+    );
+    let seen = stack.front().requests();
+    assert!(
+        seen.iter().any(|r| r.path.contains("/referrers/")),
+        "the API was asked"
+    );
+    let tag = format!("/manifests/sha256-{}", image.manifest.digest.hex());
+    assert!(
+        !seen.iter().any(|r| r.path.ends_with(&tag)),
+        "the tag was not"
+    );
+
+    browser.look_up(&stack.reference("api/plain:1")).await;
+    let subject = plain.manifest.digest.to_string();
+    browser
+        .wait(&format!(
+            "[data-referrers='none'][data-subject='{subject}']"
+        ))
+        .await;
+}

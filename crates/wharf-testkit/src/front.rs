@@ -10,6 +10,8 @@
 //! - [`Front::paginate_tags`]: tag lists are answered page by page as the spec gives it
 //!   ([`crate::pages`]), which the test registry does not do.
 //!
+//! - [`Front::serve_referrers_api`]: the referrers API, answered from the registry's
+//!   `sha256-<hex>` tag ([`crate::referrers`]).
 //! - [`Front::send_cors`]: answers carry CORS headers, as a registry that allows browsers does.
 //!
 //! Redirects are passed back as they are. Every request is recorded, but for path-chosen faults,
@@ -66,6 +68,7 @@ struct Shared {
     path_faults: Mutex<BTreeMap<Fault, u64>>,
     paginate_tags: AtomicBool,
     cors: AtomicBool,
+    referrers_api: AtomicBool,
 }
 
 /// The running front.
@@ -95,6 +98,7 @@ impl Front {
             path_faults: Mutex::default(),
             paginate_tags: AtomicBool::new(false),
             cors: AtomicBool::new(false),
+            referrers_api: AtomicBool::new(false),
         });
         let router = Router::new().fallback(forward).with_state(shared.clone());
         Ok(Front {
@@ -132,6 +136,12 @@ impl Front {
     /// a registry a page may use `direct`.
     pub fn send_cors(&self) {
         self.shared.cors.store(true, Ordering::Relaxed);
+    }
+
+    /// From now on, `GET /v2/<name>/referrers/<digest>` is answered as a registry with the
+    /// referrers API would, from the registry's `sha256-<hex>` tag ([`crate::referrers`]).
+    pub fn serve_referrers_api(&self) {
+        self.shared.referrers_api.store(true, Ordering::Relaxed);
     }
 
     /// From now on, tag lists honour `n` and `last` and link the next page.
@@ -253,6 +263,14 @@ async fn answer(shared: Arc<Shared>, request: Request) -> Response {
             let uri = request.uri();
             let (http, upstream) = (&shared.http, &shared.upstream);
             crate::pages::answer(http, upstream, uri.path(), uri.query(), request.headers()).await
+        }
+        Plan::Forward { .. }
+            if shared.referrers_api.load(Ordering::Relaxed)
+                && crate::referrers::is_api(request.method(), request.uri().path()) =>
+        {
+            let (http, upstream) = (&shared.http, &shared.upstream);
+            let path = request.uri().path();
+            crate::referrers::answer_api(http, upstream, path, request.headers()).await
         }
         Plan::Forward {
             cut_after,

@@ -97,3 +97,45 @@ impl Registry {
         })
     }
 }
+
+/// Whether a request asks the referrers API: `GET /v2/<name>/referrers/<digest>`.
+pub(crate) fn is_api(method: &http::Method, path: &str) -> bool {
+    method == http::Method::GET && path.starts_with("/v2/") && path.contains("/referrers/")
+}
+
+/// Answers the referrers API for [`crate::Front::serve_referrers_api`] from what the registry
+/// holds under the `sha256-<hex>` tag (distribution 2.8 has no API of its own): that index, or
+/// an empty one, as the API answers when nothing refers to the digest.
+pub(crate) async fn answer_api(
+    http: &reqwest::Client,
+    upstream: &url::Url,
+    path: &str,
+    headers: &http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let Some((repository, digest)) = path.split_once("/referrers/") else {
+        return http::StatusCode::NOT_FOUND.into_response();
+    };
+    let mut url = upstream.clone();
+    url.set_path(&format!(
+        "{repository}/manifests/{}",
+        digest.replacen(':', "-", 1)
+    ));
+    let mut request = http.get(url).header(http::header::ACCEPT, OCI_INDEX);
+    if let Some(auth) = headers.get(http::header::AUTHORIZATION) {
+        request = request.header(http::header::AUTHORIZATION, auth);
+    }
+    let body = match request.send().await {
+        Ok(r) if r.status().is_success() => r.bytes().await.map(|b| b.to_vec()),
+        Ok(r) if r.status() == http::StatusCode::NOT_FOUND => Ok(serde_json::to_vec(
+            &json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": []}),
+        )
+        .unwrap_or_default()),
+        Ok(r) => return r.status().into_response(),
+        Err(e) => return (http::StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+    };
+    match body {
+        Ok(body) => ([(http::header::CONTENT_TYPE, OCI_INDEX)], body).into_response(),
+        Err(e) => (http::StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+    }
+}
