@@ -485,17 +485,36 @@ fn unfinished_list(ctx: &Ctx) -> Html {
                 return;
             };
             ctx.state.dispatch(Action::UnfinishedTaken(digest.clone()));
-            if let Some(reference) = download.parsed_reference() {
-                start(&ctx, &reference, digest, download.size, download.file_name);
+            let Some(reference) = download.parsed_reference() else {
+                return;
+            };
+            match download.export {
+                Some(e) => saves::begin_export(
+                    &ctx,
+                    &reference,
+                    download.file_name,
+                    e.format,
+                    e.platforms,
+                    Some(e.staged_name),
+                ),
+                None => start(&ctx, &reference, digest, download.size, download.file_name),
             }
         })
     };
     let on_discard = {
-        let dispatch = ctx.state.dispatcher();
+        let ctx = ctx.clone();
         Callback::from(move |digest: Digest| {
-            dispatch.dispatch(Action::UnfinishedTaken(digest.clone()));
+            let found = ctx
+                .state
+                .unfinished
+                .iter()
+                .find(|u| u.download.digest == digest);
+            let Some(download) = found.map(|u| u.download.clone()) else {
+                return;
+            };
+            ctx.state.dispatch(Action::UnfinishedTaken(digest));
             wasm_bindgen_futures::spawn_local(async move {
-                use_unfinished::discard(&digest).await;
+                use_unfinished::discard(&download).await;
             });
         })
     };

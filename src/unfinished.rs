@@ -5,6 +5,9 @@
 use serde::{Deserialize, Serialize};
 use wharf_oci::{Digest, Reference};
 
+/// Where the list is kept in localStorage.
+pub const STORAGE_KEY: &str = "wharf.unfinished";
+
 /// What a blob download needs to start again. The reference is kept as text and parsed when
 /// the list is read: an entry that no longer parses is dropped, never trusted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -13,6 +16,19 @@ pub struct Remembered {
     pub digest: Digest,
     pub size: u64,
     pub file_name: String,
+    /// For a whole-image archive (`digest` is then the manifest's or index's it is pinned by,
+    /// and `size` 0): how to start it again on the file it staged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export: Option<RememberedExport>,
+}
+
+/// What an archive export needs to go on where a closed tab left it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RememberedExport {
+    pub format: crate::download::ExportFormat,
+    #[serde(default)]
+    pub platforms: Vec<Digest>,
+    pub staged_name: String,
 }
 
 impl Remembered {
@@ -22,6 +38,15 @@ impl Remembered {
             digest: digest.clone(),
             size,
             file_name: file_name.to_owned(),
+            export: None,
+        }
+    }
+
+    /// The staged file that holds its bytes.
+    pub fn staged_name(&self) -> String {
+        match &self.export {
+            Some(export) => export.staged_name.clone(),
+            None => crate::download::staged_name(&self.digest),
         }
     }
 
@@ -88,6 +113,24 @@ mod tests {
         );
         let one = without(list, &entry(1, "").digest);
         assert_eq!(one, vec![entry(2, "b")]);
+    }
+
+    #[test]
+    fn exports_keep_how_to_go_on() {
+        let mut export = entry(4, "app_1_linux-amd64.tar");
+        export.export = Some(RememberedExport {
+            format: crate::download::ExportFormat::Oci,
+            platforms: vec![Digest::sha256_of(b"arm64")],
+            staged_name: "export-ab-oci-17.tar".into(),
+        });
+        let list = with(vec![entry(5, "layer")], export.clone());
+        let back = parse(Some(&to_text(&list)));
+        assert_eq!(back, list);
+        assert_eq!(back[1].staged_name(), "export-ab-oci-17.tar");
+        assert_eq!(
+            back[0].staged_name(),
+            crate::download::staged_name(&back[0].digest)
+        );
     }
 
     #[test]

@@ -7,6 +7,8 @@
 mod archive_checks;
 mod common;
 
+use std::time::Duration;
+
 use archive_checks::platforms::{check_platforms_archive, Chosen, ExpectIndex};
 use archive_checks::{check_image_archive, entries, entry, Expect};
 use common::{origin, serial, sha256_file, Browser, Relay, Stack};
@@ -488,4 +490,70 @@ async fn journey_03_save_all_platforms_in_one_archive() {
     let whole = browser.save_archive("platforms", name, name).await;
     check_platforms_archive(&whole, &expect, true);
     browser.screenshot("journey-03-save-all-platforms").await;
+}
+
+/// Journey 3g (issue 13): **Save image** running when the tab closes is listed when the page opens
+/// again; **Resume** checks the staged part of the tar, fetches only the rest (`Range` inside
+/// the layer it was writing) and saves an archive that passes every check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journey_03_save_image_resumes_after_the_tab_closed() {
+    let _serial = serial().await;
+    let stack = Stack::with_front(Mode::Anonymous).await;
+    let files = [("data/big.bin", Pattern::new(47).bytes(0, 4 << 20))];
+    let layers = vec![vec![(files[0].0.to_owned(), files[0].1.clone())]];
+    let platform = SeedPlatform::new("linux", "amd64", None);
+    let image = stack
+        .registry
+        .push_image_layers("closed/save", Some("1"), Flavor::Oci, &platform, &layers)
+        .await
+        .expect("seed");
+    let browser = Browser::start().await;
+    browser.open(&stack.relay.url("/")).await;
+    browser.look_up(&stack.reference("closed/save:1")).await;
+    stack.front().throttle_blobs(1 << 20);
+    browser.click("button[data-export='archive']").await;
+    let name = "save_1_linux-amd64.tar";
+    let item = format!("[data-file-name='{name}'] [data-state='running']");
+    browser.wait_text(&item, " left").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    // The tab goes away (its worker with it), then the page is opened again.
+    browser
+        .client
+        .goto("about:blank")
+        .await
+        .expect("leave the page");
+    stack.front().throttle_blobs(u64::MAX);
+    browser.open(&stack.relay.url("/")).await;
+    let offered = format!("[data-unfinished='{}']", image.manifest.digest);
+    let listed = browser.wait_text(&offered, "of the archive staged").await;
+    assert!(listed.contains(name), "{listed}");
+    browser
+        .click(&format!("{offered} button[aria-label^='Resume']"))
+        .await;
+    let tar = browser.downloaded(name, Duration::from_secs(120)).await;
+    let sha256 = sha256_file(&tar);
+    browser
+        .wait(&format!(
+            "[data-file-name='{name}'] [data-verified='sha256:{sha256}']"
+        ))
+        .await;
+    let layer = &image.layers[0];
+    let ranges: Vec<String> = stack
+        .front()
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with(&layer.digest.to_string()))
+        .flat_map(|r| r.header_values("range"))
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        ranges
+            .iter()
+            .any(|r| r.starts_with("bytes=") && !r.starts_with("bytes=0-")),
+        "the layer went on from its staged bytes: {ranges:?}"
+    );
+    let repo_tag = format!("{}/closed/save:1", stack.front().host_port());
+    check_image_archive(&tar, &Expect::seeded(&image, "1", repo_tag, &files), true);
+    browser.wait_gone(&offered).await;
 }

@@ -1,11 +1,12 @@
 //! What starts archives and checks: **Save image**, **Save N entries as one archive**, and
 //! **Stream the blobs through it too** (check-only jobs through a second relay).
 
-use wharf_oci::Digest;
+use wharf_oci::{Digest, Reference};
 use yew::prelude::*;
 
 use super::Ctx;
-use crate::download::{ExportFormat, StartDownload, StartExport};
+use crate::download::{export_staged_name, ExportFormat, StartDownload, StartExport};
+use crate::net::js;
 use crate::state::Action;
 use crate::view::{Blob, ImageView, Looked};
 
@@ -24,21 +25,7 @@ pub fn export_image(ctx: &Ctx, looked: &Looked, image: &ImageView) -> Callback<E
             ExportFormat::Combined => format!("{stem}.tar"),
             ExportFormat::Oci => format!("{stem}.oci.tar"),
         };
-        let id = u64::from(ctx.state.upcoming_download());
-        ctx.state.dispatch(Action::ExportStarted {
-            file_name: file_name.clone(),
-            manifest: manifest.clone(),
-        });
-        let credentials = ctx.registry.client.credentials_for(reference.registry());
-        ctx.downloads.export(StartExport {
-            id,
-            reference: reference.clone(),
-            file_name,
-            format,
-            platforms: Vec::new(),
-            relay: ctx.relay.template.clone(),
-            credentials: credentials.as_ref().map(Into::into),
-        });
+        begin_export(&ctx, &reference, file_name, format, Vec::new(), None);
     })
 }
 
@@ -58,22 +45,40 @@ pub fn export_platforms(ctx: &Ctx, looked: &Looked) -> Callback<(ExportFormat, V
             ExportFormat::Combined => format!("{stem}.tar"),
             ExportFormat::Oci => format!("{stem}.oci.tar"),
         };
-        let id = u64::from(ctx.state.upcoming_download());
-        ctx.state.dispatch(Action::ExportStarted {
-            file_name: file_name.clone(),
-            manifest: index.clone(),
-        });
-        let credentials = ctx.registry.client.credentials_for(reference.registry());
-        ctx.downloads.export(StartExport {
-            id,
-            reference: reference.clone(),
-            file_name,
-            format,
-            platforms,
-            relay: ctx.relay.template.clone(),
-            credentials: credentials.as_ref().map(Into::into),
-        });
+        begin_export(&ctx, &reference, file_name, format, platforms, None);
     })
+}
+
+/// Starts an export of `reference` (pinned by digest) into `staged` (a file a closed tab left,
+/// to resume) or a new staged file; remembered until it ends, so that a closed tab can resume it.
+pub fn begin_export(
+    ctx: &Ctx,
+    reference: &Reference,
+    file_name: String,
+    format: ExportFormat,
+    platforms: Vec<Digest>,
+    staged: Option<String>,
+) {
+    let Some(pinned) = reference.digest().cloned() else {
+        return;
+    };
+    let staged = staged.unwrap_or_else(|| export_staged_name(&pinned, format, js::now_ms()));
+    let id = u64::from(ctx.state.upcoming_download());
+    ctx.state.dispatch(Action::ExportStarted {
+        file_name: file_name.clone(),
+        manifest: pinned,
+    });
+    let credentials = ctx.registry.client.credentials_for(reference.registry());
+    ctx.downloads.export(StartExport {
+        id,
+        reference: reference.clone(),
+        file_name,
+        format,
+        staged_name: Some(staged),
+        platforms,
+        relay: ctx.relay.template.clone(),
+        credentials: credentials.as_ref().map(Into::into),
+    });
 }
 
 /// Streams every blob of the image again through the relay named (check-only jobs: verified

@@ -28,7 +28,7 @@ pub fn unfinished_list(props: &Props) -> Html {
         html! {
             <div class="download" data-unfinished={d.digest.to_string()}>
                 <div class="row"><span class="name">{ &d.file_name }</span>
-                    <span class="hint">{ format!("{} of {} staged", human_bytes(u.staged), human_bytes(d.size)) }</span></div>
+                    <span class="hint">{ staged(u) }</span></div>
                 <p class="hint">{ format!("from {}", d.reference) }</p>
                 <button class="small primary" onclick={on_resume}
                     aria-label={format!("Resume {}", d.file_name)}>{ "Resume" }</button>
@@ -44,5 +44,17 @@ pub fn unfinished_list(props: &Props) -> Html {
             <p class="hint">{ "These were running when the tab closed. Resuming fetches only the rest; the whole file is checked against its sha256 before it is saved." }</p>
             { for rows }
         </section>
+    }
+}
+
+/// "1.5 MiB of 4.0 MiB staged" (an archive's size is known once it is planned again).
+fn staged(u: &Unfinished) -> String {
+    match u.download.export {
+        Some(_) => format!("{} of the archive staged", human_bytes(u.staged)),
+        None => format!(
+            "{} of {} staged",
+            human_bytes(u.staged),
+            human_bytes(u.download.size)
+        ),
     }
 }

@@ -18,6 +18,7 @@
 //! never skipped: a refusal fails the export with a message naming the URL.
 
 pub mod platforms;
+pub mod resume;
 pub mod sources;
 pub mod writer;
 
@@ -33,6 +34,7 @@ use super::protocol::{export_staged_name, DownloadEvent, ExportFormat, StartExpo
 use super::retry::RetryPolicy;
 use crate::net::body::{ChunkBuffer, DEFAULT_CHUNK};
 use crate::net::{js, IoError, RegistryClient};
+use resume::Resumed;
 use sources::RegistryBlobs;
 use writer::{write_archive, ExportObserver, TarSink};
 
@@ -80,7 +82,10 @@ async fn export(
     if cancel.is_cancelled() {
         return Err(IoError::Cancelled);
     }
-    let name = export_staged_name(&planned.manifest_digest, job.format, js::now_ms());
+    let name = match &job.staged_name {
+        Some(name) => name.clone(),
+        None => export_staged_name(&planned.manifest_digest, job.format, js::now_ms()),
+    };
     let staging = Staging::open().await?;
     let staged = match staging.open_sync(&name).await {
         Ok(file) => stage(job, client, cancel, &planned, file, emit).await,
@@ -89,8 +94,9 @@ async fn export(
     match staged {
         Ok(digest) => Ok((digest, planned.archive.total_size(), name)),
         Err(error) => {
-            // Nothing half-written is offered or kept (an export does not resume across runs).
-            // Best effort: a file that cannot be removed now is swept when a page starts.
+            // Nothing half-written is offered or kept after a failure or a cancel (only a closed
+            // tab leaves a file to resume). Best effort: a file that cannot be removed now is
+            // swept when a page starts.
             let _ = staging.remove(&name).await;
             Err(error)
         }
@@ -122,12 +128,9 @@ async fn fill(
     emit: &mut dyn FnMut(DownloadEvent),
     total: u64,
 ) -> Result<Digest, IoError> {
-    use super::opfs::Sink as _;
-    file.truncate(0)?;
-    // Ask for the whole size now, so that a full disk or quota fails before any download.
-    file.set_len(total)?;
-    file.set_len(0)?;
     let mut buffer = ChunkBuffer::new(DEFAULT_CHUNK);
+    let mut observer = ExportObserver::new(job.id, &planned.archive, emit);
+    let from = kept(file, &planned.archive, total, &mut buffer, &mut observer)?;
     let mut engine = Engine {
         buffer: &mut buffer,
         policy: RetryPolicy::default(),
@@ -135,17 +138,42 @@ async fn fill(
         window: window_for_this_browser(),
     };
     let blobs = RegistryBlobs::new(client, &job.reference, cancel, &planned.urls);
-    let mut sink = TarSink::new(file);
-    let mut observer = ExportObserver::new(job.id, &planned.archive, emit);
+    let mark = from.partial.as_ref().map(|p| {
+        let position = super::opfs::Sink::position(file);
+        (position - p.verifier.bytes_seen(), p.before.clone())
+    });
+    let mut sink = TarSink::resumed(file, from.hasher.clone(), mark);
     write_archive(
         &mut engine,
         &planned.archive,
         &blobs,
         &mut sink,
         &mut observer,
+        from,
     )
     .await?;
     Ok(sink.finish())
+}
+
+/// What a closed tab left in the staged file (read back and checked), or nothing. Asks for the
+/// whole size first, so that a full disk or quota fails before any download.
+fn kept(
+    file: &mut SyncFile,
+    archive: &Archive,
+    total: u64,
+    buffer: &mut ChunkBuffer,
+    observer: &mut ExportObserver<'_>,
+) -> Result<Resumed, IoError> {
+    use super::opfs::Sink as _;
+    let written = file.size()?;
+    file.set_len(total)?;
+    if written == 0 || written > total {
+        file.truncate(0)?;
+        return Ok(Resumed::fresh());
+    }
+    file.set_len(written)?;
+    let mut progress = |bytes| observer.report(bytes);
+    resume::reread(file, archive, written, buffer, &mut progress)
 }
 
 /// Fetches the manifest (by digest) and config, and plans the archive.

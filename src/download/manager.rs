@@ -14,6 +14,7 @@ use super::protocol::{
     Command, DownloadEvent, JobId, StartDownload, StartExport, WorkerMessage, EXPORT_PREFIX,
 };
 use crate::net::{js, IoError};
+use crate::unfinished::STORAGE_KEY as UNFINISHED_KEY;
 
 /// The worker's boot script (`static/worker.js`, copied by Trunk), relative to the page. It
 /// runs the page's own Wasm module: see [`spawn`].
@@ -350,9 +351,10 @@ fn forget_saved(name: &str) {
     }
 }
 
-/// Removes export files that no saved entry waits for: an export is never resumed, so such a
-/// file is what a closed tab or a stopped worker left mid-way. A file another tab is writing
-/// right now is locked by its sync access handle, so removing it fails and it stays.
+/// Removes export files that no saved entry waits for and no unfinished export (a closed tab's,
+/// offered to resume) names: what a stopped worker left mid-way, or an export started again
+/// from scratch. A file another tab is writing right now is locked by its sync access handle,
+/// so removing it fails and it stays.
 async fn sweep_abandoned_exports() {
     let Ok(staging) = Staging::open().await else {
         return;
@@ -360,9 +362,12 @@ async fn sweep_abandoned_exports() {
     let Ok(names) = staging.names().await else {
         return;
     };
-    let waiting: Vec<String> = local_storage()
+    let mut waiting: Vec<String> = local_storage()
         .map(|s| saved_entries(&s).into_iter().map(|e| e.name).collect())
         .unwrap_or_default();
+    let unfinished = local_storage().and_then(|s| s.get_item(UNFINISHED_KEY).ok().flatten());
+    let resumable = crate::unfinished::parse(unfinished.as_deref()).into_iter();
+    waiting.extend(resumable.filter_map(|r| r.export.map(|e| e.staged_name)));
     for name in names {
         if name.starts_with(EXPORT_PREFIX) && !waiting.contains(&name) {
             // Best effort: a locked or vanished file is not an error here.

@@ -82,6 +82,10 @@ pub struct StartExport {
     /// The name the file gets when it is saved.
     pub file_name: String,
     pub format: ExportFormat,
+    /// The staged file to write (and, when it holds bytes, to resume: what a closed tab left).
+    /// None: the worker names a new one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staged_name: Option<String>,
     /// When `reference` is pinned to a multi-platform index: the entries to save (by manifest
     /// digest), all in one archive. Empty when `reference` is one image.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -14,7 +14,7 @@ use crate::download::{
 use crate::hooks::use_unfinished::{forget, remember};
 use crate::net::{js, IoError};
 use crate::state::{Action, LayerProgress, State};
-use crate::unfinished::Remembered;
+use crate::unfinished::{Remembered, RememberedExport};
 
 /// Rate bookkeeping per download: (time of the previous event in ms, bytes then, smoothed rate).
 type Rates = Rc<RefCell<BTreeMap<u64, (u64, u64, Option<f64>)>>>;
@@ -54,6 +54,16 @@ impl Downloads {
 
     /// Starts saving an image as one archive (see `download::export`).
     pub fn export(&self, job: StartExport) {
+        if let (Some(pinned), Some(staged)) = (job.reference.digest(), &job.staged_name) {
+            let mut entry = Remembered::new(&job.reference, pinned, 0, &job.file_name);
+            entry.export = Some(RememberedExport {
+                format: job.format,
+                platforms: job.platforms.clone(),
+                staged_name: staged.clone(),
+            });
+            remember(entry);
+            self.blobs.borrow_mut().insert(job.id, pinned.clone());
+        }
         match &self.manager {
             Some(m) => m.export(job),
             None => fail(

@@ -4,11 +4,11 @@
 use wharf_oci::Digest;
 use yew::prelude::*;
 
-use crate::download::{remove_staged, staged_name, Staging};
+use crate::download::{remove_staged, Staging};
 use crate::state::{Action, State};
 use crate::unfinished::{self, Remembered, Unfinished};
 
-const STORAGE_KEY: &str = "wharf.unfinished";
+use crate::unfinished::STORAGE_KEY;
 
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
@@ -37,9 +37,9 @@ pub fn forget(digest: &Digest) {
 }
 
 /// Removes what is staged of an unfinished download, and the download from the list.
-pub async fn discard(digest: &Digest) {
-    let _ = remove_staged(&staged_name(digest)).await;
-    forget(digest);
+pub async fn discard(download: &Remembered) {
+    let _ = remove_staged(&download.staged_name()).await;
+    forget(&download.digest);
 }
 
 /// Once, when the page opens: the remembered downloads that still have staged bytes
@@ -57,7 +57,7 @@ pub fn use_unfinished(dispatch: UseReducerDispatcher<State>) {
             };
             let mut found = Vec::new();
             for download in remembered {
-                match staging.file(&staged_name(&download.digest)).await {
+                match staging.file(&download.staged_name()).await {
                     Ok(file) if file.size() > 0.0 => found.push(Unfinished {
                         staged: file.size() as u64,
                         download,

@@ -4,11 +4,12 @@ use std::collections::HashMap;
 
 use wharf_oci::archive::{Archive, BlobRef, Format, ImageName, ImagePlan};
 
+use super::super::export::resume::Resumed;
 use super::super::export::writer::{write_archive, Blobs, ExportObserver, TarSink};
 use super::*;
 
 /// Each blob from its own scripted [`FakeSource`].
-struct FakeBlobs(HashMap<Digest, FakeSource>);
+pub(super) struct FakeBlobs(pub(super) HashMap<Digest, FakeSource>);
 
 impl Blobs for FakeBlobs {
     async fn open(
@@ -28,7 +29,7 @@ impl Blobs for FakeBlobs {
 }
 
 /// A planned combined archive of three layers (sizes 1.5 MiB, 700 KB, 2 MiB + 3).
-fn planned() -> (Archive, Vec<Vec<u8>>) {
+pub(super) fn planned() -> (Archive, Vec<Vec<u8>>) {
     let layers: Vec<Vec<u8>> = [(3 << 19, 11), (700_000, 12), ((2 << 20) + 3, 13)]
         .into_iter()
         .map(|(len, seed)| data(len, seed))
@@ -81,7 +82,8 @@ async fn write(
     let mut out = MemorySink::default();
     let mut sink = TarSink::new(&mut out);
     let mut observer = ExportObserver::new(4, archive, &mut emit);
-    let result = write_archive(&mut engine, archive, blobs, &mut sink, &mut observer).await;
+    let from = Resumed::fresh();
+    let result = write_archive(&mut engine, archive, blobs, &mut sink, &mut observer, from).await;
     let digest = sink.finish();
     (result, out.0, digest, events)
 }
@@ -225,7 +227,16 @@ async fn a_cancelled_archive_stops_between_blobs() {
     let mut out = MemorySink::default();
     let mut sink = TarSink::new(&mut out);
     let mut observer = ExportObserver::new(1, &archive, &mut emit);
-    let result = write_archive(&mut engine, &archive, &blobs, &mut sink, &mut observer).await;
+    let from = Resumed::fresh();
+    let result = write_archive(
+        &mut engine,
+        &archive,
+        &blobs,
+        &mut sink,
+        &mut observer,
+        from,
+    )
+    .await;
     assert!(matches!(result, Err(IoError::Cancelled)), "{result:?}");
     assert!(out.0.is_empty(), "nothing written");
     let first = blobs.0.get(&Digest::sha256_of(&layers[0])).expect("source");

@@ -71,7 +71,7 @@ async fn run_job(
     (last, events)
 }
 
-async fn staged_bytes(name: &str) -> Option<Vec<u8>> {
+pub(super) async fn staged_bytes(name: &str) -> Option<Vec<u8>> {
     let staging = Staging::open().await.expect("staging");
     let file = staging.file(name).await.ok()?;
     let buffer = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
@@ -80,7 +80,7 @@ async fn staged_bytes(name: &str) -> Option<Vec<u8>> {
     Some(Uint8Array::new(&buffer).to_vec())
 }
 
-async fn stage_prefix(name: &str, prefix: &[u8]) {
+pub(super) async fn stage_prefix(name: &str, prefix: &[u8]) {
     let staging = Staging::open().await.expect("staging");
     staging.remove(name).await.expect("clean");
     let mut file = staging.open_sync(name).await.expect("open");

@@ -6,6 +6,7 @@
 mod boot;
 mod engine;
 mod export;
+mod export_resume;
 mod job;
 mod sha256;
 

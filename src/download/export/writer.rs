@@ -9,6 +9,7 @@ use wharf_oci::{Algorithm, Digest, Verifier};
 use super::super::engine::{fetch_blob, BlobSource, Engine, Observer};
 use super::super::opfs::Sink;
 use super::super::protocol::{DownloadEvent, JobId};
+use super::resume::Resumed;
 use crate::net::{js, IoError};
 
 /// Progress events at most this often (and always at the end of a blob).
@@ -56,6 +57,16 @@ impl<'a, K: Sink> TarSink<'a, K> {
             inner,
             hasher: Hasher::new(Algorithm::Sha256),
             mark: None,
+        }
+    }
+
+    /// Goes on after what a resumed export kept: `hasher` holds every byte so far, and
+    /// `partial` is the blob being written (its start, and the hash before it), if any.
+    pub fn resumed(inner: &'a mut K, hasher: Hasher, partial: Option<(u64, Hasher)>) -> Self {
+        TarSink {
+            inner,
+            hasher,
+            mark: partial,
         }
     }
 
@@ -129,11 +140,21 @@ impl<'a> ExportObserver<'a> {
         }
     }
 
+    /// A resumed export: `blobs` blobs are written already.
+    pub fn skip(&mut self, blobs: usize) {
+        self.layer = u32::try_from(blobs).unwrap_or(u32::MAX);
+    }
+
     fn next_layer(&mut self, position: u64, size: u64) {
         self.layer = self.layer.saturating_add(1);
         self.layer_size = size;
         self.before = position;
         self.send(position, 0, true);
+    }
+
+    /// Reports how far a resumed export's check of its staged bytes is.
+    pub fn report(&mut self, position: u64) {
+        self.send(position, 0, false);
     }
 
     /// Reports the tar's `position` between segments (the current blob, if any, is done).
@@ -176,17 +197,20 @@ impl Observer for ExportObserver<'_> {
     }
 }
 
-/// Writes every segment of `archive` into `sink` in order, each blob verified; fails on the first
-/// blob that does not verify (the caller removes what was written).
+/// Writes the segments of `archive` from `from.segment` on into `sink` (which holds the ones
+/// before), each blob verified; a blob `from` left half-written goes on with its verifier. Fails
+/// on the first blob that does not verify (the caller removes what was written).
 pub async fn write_archive<B: Blobs, K: Sink>(
     engine: &mut Engine<'_>,
     archive: &Archive,
     blobs: &B,
     sink: &mut TarSink<'_, K>,
     observer: &mut ExportObserver<'_>,
+    from: Resumed,
 ) -> Result<(), IoError> {
-    let start = sink.position();
-    for segment in archive.segments() {
+    observer.skip(from.blobs_before(archive));
+    let mut partial = from.partial.map(|p| p.verifier);
+    for segment in archive.segments().iter().skip(from.segment) {
         if engine.cancel.is_cancelled() {
             return Err(IoError::Cancelled);
         }
@@ -196,15 +220,22 @@ pub async fn write_archive<B: Blobs, K: Sink>(
                 observer.at(sink.position(), false);
             }
             Segment::Blob { digest, size } => {
-                observer.next_layer(sink.position(), *size);
-                sink.begin_blob();
+                let verifier = match partial.take() {
+                    // Its start and the hash before it are the sink's mark already.
+                    Some(verifier) => verifier,
+                    None => {
+                        sink.begin_blob();
+                        Verifier::new(digest.clone(), *size)
+                    }
+                };
+                let start = sink.position() - verifier.bytes_seen();
+                observer.next_layer(start, *size);
                 let source = OneBlob { blobs, digest };
-                let verifier = Verifier::new(digest.clone(), *size);
                 fetch_blob(engine, &source, verifier, sink, observer).await?;
             }
         }
     }
-    let written = sink.position().saturating_sub(start);
+    let written = sink.position();
     if written != archive.total_size() {
         return Err(IoError::SizeMismatch {
             expected: archive.total_size(),

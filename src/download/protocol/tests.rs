@@ -200,6 +200,7 @@ fn export() -> StartExport {
             .expect("reference"),
         file_name: "app_1_linux-amd64.tar".into(),
         format: ExportFormat::Combined,
+        staged_name: None,
         platforms: Vec::new(),
         relay: "/relay/{url}".parse().expect("relay"),
         credentials: None,
@@ -218,6 +219,7 @@ fn export_commands_and_events_round_trip() {
             ..export()
         })),
         Command::Export(Box::new(StartExport {
+            staged_name: Some("export-ab-archive-1.tar".into()),
             platforms: vec![digest(), Digest::sha256_of(b"arm64 manifest")],
             ..export()
         })),
