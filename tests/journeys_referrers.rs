@@ -29,7 +29,7 @@ fn spec(artifact_type: &str, layer_type: &str, title: &str, bytes: &[u8]) -> Ref
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn journey_13_referrers_listed_downloaded_and_opened() {
     let _serial = serial().await;
-    let stack = Stack::start(Mode::Anonymous).await;
+    let stack = Stack::with_front(Mode::Anonymous).await;
     let image = stack
         .registry
         .push_image("signed/app", "1", 1)
@@ -122,10 +122,26 @@ async fn journey_13_referrers_listed_downloaded_and_opened() {
 
     // An image nothing refers to says so.
     browser.look_up(&stack.reference("plain/app:1")).await;
-    let plain = plain.manifest.digest.to_string();
+    let subject = plain.manifest.digest.to_string();
     browser
-        .wait(&format!("[data-referrers='none'][data-subject='{plain}']"))
+        .wait(&format!(
+            "[data-referrers='none'][data-subject='{subject}']"
+        ))
         .await;
+    // Its tag was only asked with HEAD (no Docker Hub pull spent on it).
+    let tag = format!("/manifests/sha256-{}", plain.manifest.digest.hex());
+    let asked: Vec<String> = stack
+        .front()
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with(&tag))
+        .map(|r| r.method.to_string())
+        .collect();
+    assert_eq!(
+        asked,
+        ["HEAD"],
+        "the fallback tag of an image without referrers"
+    );
 }
 
 /// Journey 13i: an index's attestation entry names the platform it attests, and choosing that

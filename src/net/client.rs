@@ -133,6 +133,15 @@ impl RegistryClient {
             Err(e) if !no_such_document(&e) => return Err(e),
             Err(_) => {}
         }
+        // HEAD first: it costs no Docker Hub pull, and most images have no referrers.
+        let shown = reference.to_string();
+        let target = Target::Manifest { reference: &shown };
+        let head = request::referrers_fallback_head(reference, subject)?;
+        match self.send(reference, &head, target, None).await {
+            Err(e) if no_such_document(&e) => return Ok(None),
+            Err(e) => return Err(e),
+            Ok(_) => {}
+        }
         let fallback = request::referrers_fallback(reference, subject)?;
         match self.fetch_manifest(reference, &fallback, None).await {
             Ok(fetched) => Ok(Some((ReferrersSource::Tag, fetched))),

@@ -218,6 +218,13 @@ pub fn referrers_fallback(reference: &Reference, subject: &Digest) -> Result<Req
     manifest_by_tag(reference, &Tag::referrers_fallback(subject))
 }
 
+/// `HEAD` of the fallback tag: whether it exists, without spending a Docker Hub pull (most
+/// images have no referrers, so the `GET` is asked only when this finds one).
+pub fn referrers_fallback_head(reference: &Reference, subject: &Digest) -> Result<Request> {
+    let tag = Tag::referrers_fallback(subject);
+    manifest_request(reference, ManifestTarget::Tag(&tag), Method::HEAD)
+}
+
 /// `<base>/v2/<repository...>/<tail...>`, each part a path segment (percent-encoded if needed).
 fn repository_url(reference: &Reference, tail: &[&str]) -> Result<Url> {
     let mut url = reference.base_url();

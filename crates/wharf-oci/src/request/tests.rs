@@ -123,6 +123,14 @@ fn builders_give_method_url_and_headers() {
                 .into(),
             manifest::ACCEPT.to_vec(),
         ),
+        (
+            referrers_fallback_head(&local, &digest).unwrap(),
+            Method::HEAD,
+            "http://localhost:5000/v2/library/alpine/manifests/\
+             sha256-14b55f5bb845c7b810283290ce057f175de87838be56f49060e941580032c60c"
+                .into(),
+            manifest::ACCEPT.to_vec(),
+        ),
     ];
     for (request, method, url, accept) in &cases {
         assert_eq!(&request.method, method, "{url}");
