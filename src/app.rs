@@ -476,12 +476,7 @@ fn unfinished_list(ctx: &Ctx) -> Html {
     let on_resume = {
         let ctx = ctx.clone();
         Callback::from(move |digest: Digest| {
-            let found = ctx
-                .state
-                .unfinished
-                .iter()
-                .find(|u| u.download.digest == digest);
-            let Some(download) = found.map(|u| u.download.clone()) else {
+            let Some(download) = ctx.state.unfinished_download(&digest) else {
                 return;
             };
             ctx.state.dispatch(Action::UnfinishedTaken(digest.clone()));
@@ -504,12 +499,7 @@ fn unfinished_list(ctx: &Ctx) -> Html {
     let on_discard = {
         let ctx = ctx.clone();
         Callback::from(move |digest: Digest| {
-            let found = ctx
-                .state
-                .unfinished
-                .iter()
-                .find(|u| u.download.digest == digest);
-            let Some(download) = found.map(|u| u.download.clone()) else {
+            let Some(download) = ctx.state.unfinished_download(&digest) else {
                 return;
             };
             ctx.state.dispatch(Action::UnfinishedTaken(digest));

@@ -205,8 +205,14 @@ fn platform_row(entry: &platform::Entry<'_>, all: &[platform::Entry<'_>]) -> Pla
                 .map_or_else(|| "unknown".into(), ToString::to_string);
             (subject.descriptor.digest.clone(), choice)
         });
+    let in_archive = match entry.kind {
+        platform::EntryKind::Runnable => Some(true),
+        platform::EntryKind::Attestation => Some(false),
+        _ => None,
+    };
     PlatformRow {
         attests,
+        in_archive,
         digest: d.digest.clone(),
         platform: entry
             .platform

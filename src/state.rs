@@ -199,6 +199,15 @@ impl State {
     }
 
     /// The id the next `DownloadStarted` will get.
+    /// The unfinished download (a closed tab's) of this digest, if listed.
+    pub fn unfinished_download(&self, digest: &Digest) -> Option<crate::unfinished::Remembered> {
+        let found = self
+            .unfinished
+            .iter()
+            .find(|u| &u.download.digest == digest);
+        found.map(|u| u.download.clone())
+    }
+
     pub fn upcoming_download(&self) -> DownloadId {
         self.next_download
     }

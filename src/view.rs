@@ -57,6 +57,9 @@ pub struct PlatformRow {
     /// Why the entry is shown but not offered ("attestation", "nested index", "artifact",
     /// "no platform"); None for an image the user may choose.
     pub not_offered: Option<&'static str>,
+    /// Whether the entry can go into an archive (an image or an attestation), and whether its box
+    /// is ticked at first (images: yes, attestations: no); None for entries that cannot.
+    pub in_archive: Option<bool>,
     /// For an attestation: the entry it attests (its digest and choice), when the index has it.
     pub attests: Option<(Digest, String)>,
 }

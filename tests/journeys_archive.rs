@@ -518,11 +518,7 @@ async fn journey_03_save_image_resumes_after_the_tab_closed() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
 
     // The tab goes away (its worker with it), then the page is opened again.
-    browser
-        .client
-        .goto("about:blank")
-        .await
-        .expect("leave the page");
+    browser.leave().await;
     stack.front().throttle_blobs(u64::MAX);
     browser.open(&stack.relay.url("/")).await;
     let offered = format!("[data-unfinished='{}']", image.manifest.digest);

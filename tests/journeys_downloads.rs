@@ -145,11 +145,7 @@ async fn journey_13_resume_after_the_tab_closed() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
 
     // The tab goes away (its worker with it), then the page is opened again.
-    browser
-        .client
-        .goto("about:blank")
-        .await
-        .expect("leave the page");
+    browser.leave().await;
     browser.open(&stack.relay.url("/")).await;
     let offered = format!("[data-unfinished='{}']", layer.digest);
     let listed = browser.wait_text(&offered, "staged").await;

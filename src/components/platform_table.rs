@@ -23,19 +23,10 @@ pub struct Props {
     pub exporting: bool,
 }
 
-/// Whether the entry can go into an archive, and whether it is ticked at first.
-fn pickable(row: &PlatformRow) -> Option<bool> {
-    match row.not_offered {
-        None => Some(true),
-        Some("attestation") => Some(false),
-        Some(_) => None,
-    }
-}
-
 #[function_component(PlatformTable)]
 pub fn platform_table(props: &Props) -> Html {
     let picked = use_state(|| -> HashSet<Digest> {
-        let ticked = props.rows.iter().filter(|r| pickable(r) == Some(true));
+        let ticked = props.rows.iter().filter(|r| r.in_archive == Some(true));
         ticked.map(|r| r.digest.clone()).collect()
     });
     let rows = props
@@ -88,7 +79,7 @@ fn platform_row(
             <button class="small" aria-label={format!("Choose {}", row.choice)} {onclick}>{ "Choose" }</button>
         },
     };
-    let pick = pickable(row).map(|_| {
+    let pick = row.in_archive.map(|_| {
         let digest = row.digest.clone();
         let checked = picked.contains(&row.digest);
         let picked = picked.clone();

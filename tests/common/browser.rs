@@ -393,6 +393,17 @@ async fn connect(url: &str, caps: serde_json::Map<String, serde_json::Value>) ->
     }
 }
 
+impl Browser {
+    /// Leaves the page (`about:blank`): its worker and everything it was doing go with it, as
+    /// when a tab closes.
+    pub async fn leave(&self) {
+        self.client
+            .goto("about:blank")
+            .await
+            .expect("leave the page");
+    }
+}
+
 /// How long an archive may take to save in a journey.
 const SAVE_WAIT: Duration = Duration::from_secs(120);
 
