@@ -553,3 +553,46 @@ async fn journey_03_save_image_resumes_after_the_tab_closed() {
     check_image_archive(&tar, &Expect::seeded(&image, "1", repo_tag, &files), true);
     browser.wait_gone(&offered).await;
 }
+
+/// Journey 3h: every platform of a Docker manifest list (Docker media types throughout, as much
+/// of Docker Hub serves) in one archive: `index.json` names an OCI index of the list's entries as
+/// served (OCI layout readers want one), and the same readers take it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journey_03_save_all_platforms_of_a_docker_manifest_list() {
+    let _serial = serial().await;
+    let stack = Stack::start(Mode::Anonymous).await;
+    let index = stack
+        .registry
+        .push_multi_platform("multi/docker", "2", Flavor::Docker)
+        .await
+        .expect("seed");
+    let browser = Browser::start().await;
+    browser.open(&stack.relay.url("/")).await;
+    browser.look_up(&stack.reference("multi/docker:2")).await;
+    browser.wait("[data-save-platforms='3']").await;
+    let repo_tag = format!("{}/multi/docker:2", stack.registry.host_port());
+    let chosen = index
+        .images
+        .iter()
+        .map(|image| {
+            let platform = image.platform.as_ref().expect("platform").to_string();
+            let files = platform_files(&platform);
+            Chosen {
+                image: Expect::seeded(image, "2", repo_tag.clone(), &files),
+                platform,
+                loadable: true,
+            }
+        })
+        .collect();
+    let expect = ExpectIndex {
+        index_digest: index.index.digest.clone(),
+        index: index.index.bytes.clone(),
+        tag: "2".into(),
+        repo_tag,
+        chosen,
+        whole: false,
+    };
+    let name = "docker_2_3-platforms.tar";
+    let tar = browser.save_archive("platforms", name, name).await;
+    check_platforms_archive(&tar, &expect, true);
+}

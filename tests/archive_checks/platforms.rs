@@ -69,6 +69,10 @@ fn check_index(tar: &Path, expect: &ExpectIndex) -> Vec<u8> {
     let named = &layout["manifests"][0];
     assert_eq!(layout["manifests"].as_array().map(Vec::len), Some(1));
     assert_eq!(
+        named["mediaType"],
+        "application/vnd.oci.image.index.v1+json"
+    );
+    assert_eq!(
         named["annotations"]["org.opencontainers.image.ref.name"],
         expect.tag
     );

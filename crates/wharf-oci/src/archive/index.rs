@@ -2,11 +2,13 @@
 //! `docker save` of an index, `regctl image export` write the same shape).
 //!
 //! `index.json` names one index:
-//! - when every entry of the registry's index is in the archive, that index exactly as the
+//! - when every entry of the registry's OCI index is in the archive, that index exactly as the
 //!   registry served it (so the archive keeps the registry's index digest);
-//! - otherwise a new index of the chosen entries only, in the registry's order, each entry's
-//!   descriptor copied as served (platform, annotations and all), with the registry's media type.
-//!   A loader that follows it finds every blob it names.
+//! - otherwise a new OCI image index of the chosen entries only, in the registry's order, each
+//!   entry's descriptor copied as served (platform, annotations and all). A loader that follows it
+//!   finds every blob it names. A Docker manifest list always becomes such an index: OCI layout
+//!   readers (skopeo 1.9's among them) look for an OCI index in `index.json`, not a Docker list,
+//!   which is also what `skopeo copy --all` into an OCI layout writes.
 //!
 //! In the combined format `manifest.json` has one entry per loadable image (not the
 //! attestations), in index order, the first with the `RepoTags`. Blobs shared between platforms
@@ -77,6 +79,13 @@ pub struct PlannedIndex {
     pub as_served: bool,
 }
 
+impl PlannedIndex {
+    /// The registry's OCI index, or a new one: always an OCI image index.
+    pub fn media_type(&self) -> &'static str {
+        OCI_INDEX
+    }
+}
+
 impl IndexPlan {
     /// Plans the archive. Fails if the index or any manifest or config does not match its
     /// digest, an image is not one of the index's entries (or is chosen twice), or nothing is
@@ -85,7 +94,7 @@ impl IndexPlan {
         let planned = self.planned_index()?;
         let parts = self.parts();
         let top = Top {
-            media_type: &self.index_media_type,
+            media_type: planned.media_type(),
             digest: &planned.digest,
             bytes: &planned.bytes,
         };
@@ -102,7 +111,7 @@ impl IndexPlan {
         check_digest(&self.index_digest, &self.index)?;
         let entries = self.entries()?;
         let chosen = self.chosen(&entries)?;
-        if chosen.len() == entries.len() {
+        if chosen.len() == entries.len() && self.index_media_type == OCI_INDEX {
             return Ok(PlannedIndex {
                 bytes: self.index.clone(),
                 digest: self.index_digest.clone(),
@@ -116,7 +125,7 @@ impl IndexPlan {
             .collect();
         let bytes = layout::to_json(&NewIndex {
             schema_version: 2,
-            media_type: &self.index_media_type,
+            media_type: OCI_INDEX,
             manifests: kept,
         })?;
         Ok(PlannedIndex {

@@ -211,6 +211,27 @@ fn attestations_off_means_a_new_index_of_the_platforms() {
 }
 
 #[test]
+fn a_docker_manifest_list_becomes_an_oci_index_of_its_entries() {
+    let fx = Fixture::new();
+    let list = "application/vnd.docker.distribution.manifest.list.v2+json";
+    let mut served = json(&fx.index);
+    served["mediaType"] = json!(list);
+    let bytes = serde_json::to_vec(&served).unwrap();
+    let mut plan = fx.all();
+    plan.index_digest = Digest::sha256_of(&bytes);
+    plan.index = bytes;
+    plan.index_media_type = list.into();
+    let planned = plan.planned_index().unwrap();
+    assert!(!planned.as_served, "every entry, but a Docker list");
+    assert_eq!(
+        json(&planned.bytes),
+        json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": served["manifests"]})
+    );
+    let entries = read_entries(&fx.write(&plan, Format::Combined));
+    assert_eq!(index_json_digest(&entries), planned.digest.to_string());
+}
+
+#[test]
 fn oci_format_has_no_docker_files_and_saves_are_identical() {
     let fx = Fixture::new();
     let first = fx.write(&fx.all(), Format::Oci);
