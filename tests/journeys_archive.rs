@@ -142,8 +142,8 @@ async fn journey_03_save_many_layers_twice_identically() {
 
     let name = "layers_2.0_linux-amd64.tar";
     let first = browser.save_archive("archive", name, name).await;
-    let again = "layers_2.0_linux-amd64 (1).tar";
-    let second = browser.save_archive("archive", name, again).await;
+    let again = browser.second_copy(name);
+    let second = browser.save_archive("archive", name, &again).await;
     assert_eq!(
         sha256_file(&first),
         sha256_file(&second),
@@ -466,8 +466,8 @@ async fn journey_03_save_all_platforms_in_one_archive() {
     };
     let name = "all_1_3-platforms.tar";
     let first = browser.save_archive("platforms", name, name).await;
-    let again = "all_1_3-platforms (1).tar";
-    let second = browser.save_archive("platforms", name, again).await;
+    let again = browser.second_copy(name);
+    let second = browser.save_archive("platforms", name, &again).await;
     assert_eq!(
         sha256_file(&first),
         sha256_file(&second),

@@ -10,12 +10,14 @@ use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
+use super::firefox::{self, Kind};
 use super::webdriver::SetPermission;
 use super::{free_port, root};
 
 /// Headless Chromium through chromedriver, with its own profile and download folder.
 pub struct Browser {
     pub client: Client,
+    pub kind: Kind,
     driver: Child,
     _profile: tempfile::TempDir,
     pub downloads: tempfile::TempDir,
@@ -36,6 +38,29 @@ const CHROMIUM_ARGS: &[&str] = &[
 
 impl Browser {
     pub async fn start() -> Browser {
+        match Kind::from_env() {
+            Kind::Chromium => Self::chromium().await,
+            Kind::Firefox => Self::firefox().await,
+        }
+    }
+
+    async fn firefox() -> Browser {
+        let port = free_port();
+        let driver = firefox::driver(port);
+        let profile = tempfile::tempdir().expect("profile dir");
+        let downloads = tempfile::tempdir().expect("download dir");
+        let caps = firefox::capabilities(profile.path(), downloads.path());
+        let client = connect(&format!("http://127.0.0.1:{port}"), caps).await;
+        Browser {
+            client,
+            kind: Kind::Firefox,
+            driver,
+            _profile: profile,
+            downloads,
+        }
+    }
+
+    async fn chromium() -> Browser {
         let port = free_port();
         // Its own process group, so that Chromium (its child) is killed with it on drop.
         let driver = Command::new("/usr/bin/chromedriver")
@@ -68,6 +93,7 @@ impl Browser {
         let client = connect(&url, caps).await;
         Browser {
             client,
+            kind: Kind::Chromium,
             driver,
             _profile: profile,
             downloads,
@@ -133,7 +159,7 @@ impl Browser {
         self.wait(css).await.click().await.expect("click");
     }
 
-    /// Waits for a finished download named `name` (no `.crdownload` left) and returns its path.
+    /// Waits for a finished download named `name` (no partial file left) and returns its path.
     pub async fn downloaded(&self, name: &str, timeout: Duration) -> PathBuf {
         let path = self.downloads.path().join(name);
         let start = Instant::now();
@@ -161,7 +187,7 @@ impl Browser {
     fn partials(&self) -> Vec<String> {
         self.download_names()
             .into_iter()
-            .filter(|n| n.ends_with(".crdownload"))
+            .filter(|n| n.ends_with(self.kind.partial_suffix()))
             .collect()
     }
 
@@ -260,6 +286,10 @@ impl Browser {
     /// Lets the page's origin read the clipboard (WebDriver's Set Permission), so that a test
     /// can read back what the page copied.
     pub async fn grant_clipboard_read(&self) {
+        if self.kind == Kind::Firefox {
+            // Firefox's WebDriver has no such permission; its profile lets tests read instead.
+            return;
+        }
         self.client
             .issue_cmd(SetPermission("clipboard-read"))
             .await
@@ -387,13 +417,24 @@ async fn connect(url: &str, caps: serde_json::Map<String, serde_json::Value>) ->
             .await;
         match attempt {
             Ok(client) => return client,
-            Err(e) if start.elapsed() > Duration::from_secs(20) => panic!("chromedriver: {e}"),
+            Err(e) if start.elapsed() > Duration::from_secs(20) => panic!("webdriver: {e}"),
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     }
 }
 
 impl Browser {
+    /// The name a second download of `name` lands under: `a (1).tar` in Chromium, `a(1).tar` in
+    /// Firefox.
+    pub fn second_copy(&self, name: &str) -> String {
+        let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+        let dot = if ext.is_empty() { "" } else { "." };
+        match self.kind {
+            Kind::Chromium => format!("{stem} (1){dot}{ext}"),
+            Kind::Firefox => format!("{stem}(1){dot}{ext}"),
+        }
+    }
+
     /// Leaves the page (`about:blank`): its worker and everything it was doing go with it, as
     /// when a tab closes.
     pub async fn leave(&self) {
