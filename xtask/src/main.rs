@@ -15,7 +15,8 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   run     install what is missing, build the page, start wharf-relay serving it on http://127.0.0.1:8080
-  test    install what tests need, then run fmt, clippy and every test in the workspace
+  test    [--browser chromium|firefox]: install what tests need, then run fmt, clippy and every
+          test in the workspace, the journeys in Chromium and then in Firefox ESR (or in one)
   dist    [--relay TEMPLATE]: build the page into dist/ (release), for any static host and path;
           --relay writes dist/config.json naming the default relay (https://relay.example/relay/{url})
   bench   install what is missing, build, run the benchmarks (target/bench/report.md)
@@ -113,11 +114,18 @@ fn test(extra: &[String]) -> Result {
     sh::cargo(&[&worker_lints[..], &lints[1..]].concat())?;
     // The relay tests run against the Worker on workerd as well as the binary.
     worker::build_worker()?;
+    let (browsers, extra) = browsers(extra)?;
     let mut args = vec!["test", "--workspace"];
     args.extend(extra.iter().map(String::as_str));
-    sh::cargo(&args)?;
-    // Browser-only code (worker, OPFS staging, stream hashing) in headless Chromium.
+    // Every test, the journeys in the first browser; then the journeys again in the others.
     let cargo = sh::cargo_program();
+    sh::run(&cargo, &args, &[("WHARF_BROWSER", browsers[0])])?;
+    for browser in &browsers[1..] {
+        let mut journeys = vec!["test", "-p", "wharf", "--tests"];
+        journeys.extend(extra.iter().map(String::as_str));
+        sh::run(&cargo, &journeys, &[("WHARF_BROWSER", browser)])?;
+    }
+    // Browser-only code (worker, OPFS staging, stream hashing) in headless Chromium.
     let wasm = [
         "test",
         "-p",
@@ -133,5 +141,52 @@ fn test(extra: &[String]) -> Result {
     fuzz::fuzz(&["--secs".into(), "20".into()])
 }
 
+/// `--browser chromium|firefox` (one browser for the journeys) out of the test arguments; by
+/// default both, Chromium first.
+fn browsers(extra: &[String]) -> Result<(Vec<&'static str>, Vec<String>)> {
+    let mut rest = Vec::new();
+    let mut chosen = None;
+    let mut args = extra.iter();
+    while let Some(arg) = args.next() {
+        if arg != "--browser" {
+            rest.push(arg.clone());
+            continue;
+        }
+        chosen = match args.next().map(String::as_str) {
+            Some("chromium") => Some("chromium"),
+            Some("firefox") => Some("firefox"),
+            other => {
+                return Err(format!(
+                    "--browser takes chromium or firefox, not {other:?}"
+                ))
+            }
+        };
+    }
+    let browsers = match chosen {
+        Some(one) => vec![one],
+        None => vec!["chromium", "firefox"],
+    };
+    Ok((browsers, rest))
+}
+
 /// The fuzz targets' own workspace (kept out of the main one: libFuzzer instrumentation).
 const FUZZ_MANIFEST: &str = "fuzz/Cargo.toml";
+
+#[cfg(test)]
+mod tests {
+    use super::browsers;
+
+    #[test]
+    fn browser_choice_comes_out_of_the_test_arguments() {
+        let args = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let (both, rest) = browsers(&args(&["journey_01"])).expect("default");
+        assert_eq!(
+            (both, rest),
+            (vec!["chromium", "firefox"], args(&["journey_01"]))
+        );
+        let (one, rest) = browsers(&args(&["--browser", "firefox", "--", "x"])).expect("one");
+        assert_eq!((one, rest), (vec!["firefox"], args(&["--", "x"])));
+        assert!(browsers(&args(&["--browser", "safari"])).is_err());
+        assert!(browsers(&args(&["--browser"])).is_err());
+    }
+}

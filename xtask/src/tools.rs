@@ -18,6 +18,8 @@ const APT: &[(&str, &str)] = &[
     ("apache2-utils", "htpasswd"),
     ("chromium", "chromium"),
     ("chromium-driver", "chromedriver"),
+    // The journeys run in Firefox ESR too, through geckodriver (built from crates.io below).
+    ("firefox-esr", "firefox-esr"),
     // `ip addr replace`: the relay's rebinding tests put a public-class address on `lo`.
     ("iproute2", "ip"),
     // The archive journeys load what the page saved: podman (vfs, no daemon) and dockerd 20.10.
@@ -36,8 +38,12 @@ pub fn ensure_test_tools() -> Result {
     ensure_page_tools()?;
     crate::worker::ensure_worker_tools()?;
     ensure_axe()?;
-    ensure_apt(APT)
+    ensure_apt(APT)?;
+    ensure_cargo_install("geckodriver", "geckodriver", GECKODRIVER_VERSION)
 }
+
+/// geckodriver for the Firefox journeys, from crates.io (no prebuilt download).
+const GECKODRIVER_VERSION: &str = "0.37.1";
 
 fn ensure_axe() -> Result {
     let script = sh::root().join(".tools/npm/node_modules/axe-core/axe.min.js");
