@@ -138,11 +138,7 @@ async fn fill(
         window: window_for_this_browser(),
     };
     let blobs = RegistryBlobs::new(client, &job.reference, cancel, &planned.urls);
-    let mark = from.partial.as_ref().map(|p| {
-        let position = super::opfs::Sink::position(file);
-        (position - p.verifier.bytes_seen(), p.before.clone())
-    });
-    let mut sink = TarSink::resumed(file, from.hasher.clone(), mark);
+    let mut sink = TarSink::resumed(file, &from);
     write_archive(
         &mut engine,
         &planned.archive,

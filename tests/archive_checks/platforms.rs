@@ -186,9 +186,15 @@ fn diff_ids(tar: &Path, config: &Digest) -> Vec<String> {
 /// machine. Each image ID is the registry's config digest, with its layers.
 fn check_loaders(tar: &Path, expect: &ExpectIndex, work: &Path) {
     let loadable: Vec<&Chosen> = expect.chosen.iter().filter(|c| c.loadable).collect();
+    // Read from the tar once per image, not once per comparison.
+    let layers: Vec<Vec<String>> = loadable
+        .iter()
+        .map(|c| diff_ids(tar, &c.image.config_digest))
+        .collect();
     let matches = |loaded: &Loaded, chosen: &Chosen| {
+        let i = loadable.iter().position(|c| std::ptr::eq(*c, chosen));
         loaded.id == chosen.image.config_digest.hex()
-            && loaded.layers == diff_ids(tar, &chosen.image.config_digest)
+            && i.is_some_and(|i| loaded.layers == layers[i])
             && loaded.architecture == arch_of(&chosen.platform)
     };
     let podman = Podman::new(work).load_all(tar);

@@ -50,10 +50,6 @@ async fn finish(name: &str, archive: &Archive, blobs: &FakeBlobs) -> (usize, boo
     let mut buffer = ChunkBuffer::new(1 << 20);
     let from = reread(&mut file, archive, written, &mut buffer, &mut |_| ()).expect("reread");
     let (segment, partial) = (from.segment, from.partial.is_some());
-    let mark = from.partial.as_ref().map(|p| {
-        let position = Sink::position(&file);
-        (position - p.verifier.bytes_seen(), p.before.clone())
-    });
     let cancel = CancelToken::new();
     let mut engine = Engine {
         buffer: &mut buffer,
@@ -63,7 +59,7 @@ async fn finish(name: &str, archive: &Archive, blobs: &FakeBlobs) -> (usize, boo
     };
     let mut emit = |_e: DownloadEvent| {};
     let mut observer = ExportObserver::new(5, archive, &mut emit);
-    let mut sink = TarSink::resumed(&mut file, from.hasher.clone(), mark);
+    let mut sink = TarSink::resumed(&mut file, &from);
     write_archive(&mut engine, archive, blobs, &mut sink, &mut observer, from)
         .await
         .expect("the rest verified");

@@ -60,13 +60,17 @@ impl<'a, K: Sink> TarSink<'a, K> {
         }
     }
 
-    /// Goes on after what a resumed export kept: `hasher` holds every byte so far, and
-    /// `partial` is the blob being written (its start, and the hash before it), if any.
-    pub fn resumed(inner: &'a mut K, hasher: Hasher, partial: Option<(u64, Hasher)>) -> Self {
+    /// Goes on after what a resumed export kept (`inner` is positioned after it): the hash of
+    /// every kept byte, and for a half-written blob its start and the hash before it.
+    pub fn resumed(inner: &'a mut K, from: &Resumed) -> Self {
+        let mark = from.partial.as_ref().map(|p| {
+            let start = inner.position() - p.verifier.bytes_seen();
+            (start, p.before.clone())
+        });
         TarSink {
             inner,
-            hasher,
-            mark: partial,
+            hasher: from.hasher.clone(),
+            mark,
         }
     }
 

@@ -91,8 +91,9 @@ impl IndexPlan {
     /// digest, an image is not one of the index's entries (or is chosen twice), or nothing is
     /// chosen.
     pub fn archive(&self, format: Format) -> Result<Archive> {
-        let planned = self.planned_index()?;
-        let parts = self.parts();
+        let entries = self.entries()?;
+        let planned = self.plan_index(&entries)?;
+        let parts = self.parts(&entries);
         let top = Top {
             media_type: planned.media_type(),
             digest: &planned.digest,
@@ -103,14 +104,18 @@ impl IndexPlan {
 
     /// The index the archive names, checking the whole plan on the way.
     pub fn planned_index(&self) -> Result<PlannedIndex> {
+        let entries = self.entries()?;
+        self.plan_index(&entries)
+    }
+
+    fn plan_index(&self, entries: &[(Digest, Value)]) -> Result<PlannedIndex> {
         if self.index_media_type != OCI_INDEX && self.index_media_type != DOCKER_LIST {
             return Err(Error::UnsupportedMediaType {
                 media_type: self.index_media_type.clone(),
             });
         }
         check_digest(&self.index_digest, &self.index)?;
-        let entries = self.entries()?;
-        let chosen = self.chosen(&entries)?;
+        let chosen = self.chosen(entries)?;
         if chosen.len() == entries.len() && self.index_media_type == OCI_INDEX {
             return Ok(PlannedIndex {
                 bytes: self.index.clone(),
@@ -136,13 +141,13 @@ impl IndexPlan {
     }
 
     /// The chosen images in the index's order.
-    fn parts(&self) -> Vec<Part<'_>> {
-        let order: Vec<Digest> = self
-            .entries()
-            .map(|entries| entries.into_iter().map(|(d, _)| d).collect())
-            .unwrap_or_default();
+    fn parts(&self, entries: &[(Digest, Value)]) -> Vec<Part<'_>> {
         let mut images: Vec<&IndexImage> = self.images.iter().collect();
-        images.sort_by_key(|image| order.iter().position(|d| d == &image.manifest_digest));
+        images.sort_by_key(|image| {
+            entries
+                .iter()
+                .position(|(d, _)| d == &image.manifest_digest)
+        });
         images.into_iter().map(IndexImage::part).collect()
     }
 
