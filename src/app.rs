@@ -521,7 +521,7 @@ fn download_list(ctx: &Ctx) -> Html {
         Callback::from(move |(id, text)| dispatch.dispatch(Action::ExpectedDigest { id, text }))
     };
     html! {
-        <DownloadList downloads={ctx.state.downloads.clone()}
+        <DownloadList downloads={ctx.state.downloads.clone()} staging={ctx.state.staging.clone()}
             on_cancel={Callback::from(move |id: u32| downloads.cancel(u64::from(id)))}
             on_copy={Callback::from(|t: String| copy_text(&t))} {on_expected}
             on_clear={Callback::from(move |_| dispatch.dispatch(Action::ClearFinished))} />

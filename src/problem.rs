@@ -38,6 +38,7 @@ impl From<&IoError> for Problem {
             IoError::UnsupportedMediaType { .. } => ("Unsupported media type", Remedy::Nothing),
             IoError::Http { .. } => ("The registry answered with an error", Remedy::Nothing),
             IoError::Stream { .. } => ("Download broke off", Remedy::Nothing),
+            IoError::TooLargeForMemory { .. } => ("Too large for this window", Remedy::Nothing),
             IoError::Storage { .. } => ("Browser storage failed", Remedy::Nothing),
             IoError::Protocol { .. } => ("Cannot read the registry's answer", Remedy::Nothing),
             IoError::Busy { .. } => ("Already downloading", Remedy::Nothing),

@@ -34,6 +34,8 @@ pub struct State {
     pub relay_check: Option<crate::view::RelayCheck>,
     /// What refers to the manifest in view.
     pub referrers: Option<crate::referrers::ReferrersView>,
+    /// Where the download worker stages files (it says so when it starts).
+    pub staging: Option<crate::download::StagingPath>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -124,6 +126,8 @@ pub enum Action {
     BottleLinked(Option<String>),
     /// Downloads a closed tab left unfinished (read when the page opens).
     Unfinished(Vec<crate::unfinished::Unfinished>),
+    /// Where the download worker stages files.
+    Staging(crate::download::StagingPath),
     /// One of them was resumed or discarded: no longer offered.
     UnfinishedTaken(Digest),
     /// A second relay's answer for the current view (or that it is being asked).
@@ -266,6 +270,7 @@ impl State {
             Action::DismissError => self.error = None,
             Action::BottleLinked(tag) => self.linked_bottle = tag,
             Action::Unfinished(list) => self.unfinished = list,
+            Action::Staging(path) => self.staging = Some(path),
             Action::UnfinishedTaken(digest) => {
                 self.unfinished.retain(|u| u.download.digest != digest);
             }

@@ -4,6 +4,7 @@
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use crate::download::StagingPath;
 use crate::state::{Download, DownloadId, DownloadStatus, ExpectedCheck};
 use crate::view::{human_bytes, human_duration};
 
@@ -14,6 +15,8 @@ pub struct Props {
     pub on_copy: Callback<String>,
     pub on_expected: Callback<(DownloadId, String)>,
     pub on_clear: Callback<()>,
+    /// Where downloads are staged (the worker says so when it starts).
+    pub staging: Option<StagingPath>,
 }
 
 #[function_component(Downloads)]
@@ -37,7 +40,24 @@ pub fn downloads(props: &Props) -> Html {
                 { announcement(&props.downloads) }</p>
             { for items }
             <button class="small" onclick={on_clear}>{ "Clear finished" }</button>
+            { staging_line(props.staging.as_ref()) }
         </section>
+    }
+}
+
+/// One line: where downloads wait until verified, and what that means for resuming.
+fn staging_line(staging: Option<&StagingPath>) -> Html {
+    match staging {
+        None => html! {},
+        Some(StagingPath::Opfs) => html! {
+            <p class="hint" data-staging="opfs">{ "Downloads wait in this browser's private file \
+                system until verified; one a closed tab left unfinished resumes on the next visit." }</p>
+        },
+        Some(StagingPath::Memory { reason, ceiling }) => html! {
+            <p class="hint" data-staging="memory">{ format!("Downloads wait in memory until \
+                verified, up to {} each, because this browser gives no private file system \
+                ({reason}); they resume only while this tab stays open.", human_bytes(*ceiling)) }</p>
+        },
     }
 }
 

@@ -84,7 +84,7 @@ impl Observer for EventObserver<'_> {
 /// Asks for the blob's whole size once, before any byte is fetched, so that a disk or quota
 /// that is too small fails now and not after gigabytes (growing the file is free on the
 /// storage side: it is sparse), then gives the file back its length.
-fn check_room(file: &SyncFile, size: u64, written: u64) -> Result<(), IoError> {
+fn check_room(file: &mut SyncFile, size: u64, written: u64) -> Result<(), IoError> {
     file.set_len(size)?;
     file.set_len(written)
 }
@@ -205,7 +205,7 @@ impl BlobJob<'_> {
         let written = file.size()?;
         // A file longer than the blob is not an earlier run of this download.
         let written = if written > self.size { 0 } else { written };
-        check_room(&file, self.size, written)?;
+        check_room(&mut file, self.size, written)?;
         let result = self.fill(source, cancel, &mut file, written, emit).await;
         let closed = file.close();
         result.and_then(|verified| closed.map(|()| verified))

@@ -9,9 +9,11 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use super::memory;
 use super::opfs::Staging;
 use super::protocol::{
-    Command, DownloadEvent, JobId, StartDownload, StartExport, WorkerMessage, EXPORT_PREFIX,
+    Command, DownloadEvent, JobId, StagingPath, StartDownload, StartExport, WorkerMessage,
+    EXPORT_PREFIX,
 };
 use crate::net::{js, IoError};
 use crate::unfinished::STORAGE_KEY as UNFINISHED_KEY;
@@ -21,6 +23,7 @@ use crate::unfinished::STORAGE_KEY as UNFINISHED_KEY;
 pub const WORKER_SCRIPT: &str = "./worker.js";
 
 type Listener = Box<dyn Fn(DownloadEvent)>;
+type StagingListener = Box<dyn Fn(StagingPath)>;
 type Handler = Closure<dyn FnMut(JsValue)>;
 
 struct Inner {
@@ -33,6 +36,8 @@ struct Inner {
     /// Jobs started and not yet finished (to fail them if the worker dies).
     active: RefCell<BTreeSet<JobId>>,
     handlers: RefCell<Vec<Handler>>,
+    /// Hears where the worker stages (it says so when it is ready).
+    on_staging: RefCell<Option<StagingListener>>,
 }
 
 /// Runs downloads in a Web Worker. Events (progress, retries, the final one) are delivered to
@@ -61,10 +66,16 @@ impl DownloadManager {
             queued: RefCell::new(Vec::new()),
             active: RefCell::new(BTreeSet::new()),
             handlers: RefCell::new(Vec::new()),
+            on_staging: RefCell::new(None),
         });
         spawn(&inner)?;
         wasm_bindgen_futures::spawn_local(sweep_saved());
         Ok(DownloadManager { inner })
+    }
+
+    /// Calls `listener` with where the worker stages downloads, each time a worker starts.
+    pub fn on_staging(&self, listener: impl Fn(StagingPath) + 'static) {
+        *self.inner.on_staging.borrow_mut() = Some(Box::new(listener));
     }
 
     /// Starts a download; its events carry `job.id`.
@@ -128,11 +139,16 @@ fn spawn(inner: &Rc<Inner>) -> Result<(), IoError> {
         .map_err(|e| js::browser("starting the download worker", &e))?;
     let weak = Rc::downgrade(inner);
     let on_message = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-        let data = event
-            .dyn_ref::<web_sys::MessageEvent>()
-            .and_then(|e| e.data().as_string());
-        if let (Some(inner), Some(text)) = (weak.upgrade(), data) {
-            on_message(&inner, &text);
+        let Some(data) = event.dyn_ref::<web_sys::MessageEvent>().map(|e| e.data()) else {
+            return;
+        };
+        // A string, or `[json, blob]`: a verified file staged in memory (see `worker`).
+        let (text, blob) = match data.dyn_ref::<js_sys::Array>() {
+            Some(pair) => (pair.get(0).as_string(), pair.get(1).dyn_into().ok()),
+            None => (data.as_string(), None),
+        };
+        if let (Some(inner), Some(text)) = (weak.upgrade(), text) {
+            on_message(&inner, &text, blob);
         }
     });
     let weak = Rc::downgrade(inner);
@@ -182,9 +198,12 @@ fn boot_message() -> Result<JsValue, IoError> {
     Ok(message.into())
 }
 
-fn on_message(inner: &Rc<Inner>, text: &str) {
+fn on_message(inner: &Rc<Inner>, text: &str, blob: Option<web_sys::Blob>) {
     match WorkerMessage::from_json(text) {
-        Ok(WorkerMessage::Ready) => {
+        Ok(WorkerMessage::Ready { staging }) => {
+            if let Some(listener) = inner.on_staging.borrow().as_ref() {
+                listener(staging);
+            }
             inner.ready.set(true);
             let queued = std::mem::take(&mut *inner.queued.borrow_mut());
             for command in queued {
@@ -195,6 +214,9 @@ fn on_message(inner: &Rc<Inner>, text: &str) {
             }
         }
         Ok(WorkerMessage::Event { event }) => {
+            if let (DownloadEvent::Verified { staged_name, .. }, Some(blob)) = (&event, blob) {
+                memory::hold(staged_name, blob);
+            }
             if event.is_final() {
                 inner.active.borrow_mut().remove(&event.id());
             }

@@ -5,11 +5,18 @@
 //! bytes again. The worker writes through a `FileSystemSyncAccessHandle` (synchronous, no
 //! promise per write, only in dedicated workers); the page reads a finished file with
 //! `getFile()` to hand it to the browser.
+//!
+//! Where the browser has no such file system (see [`staging_path`]), the same [`Staging`] and
+//! [`SyncFile`] keep the bytes in memory instead ([`super::memory`]).
+
+use std::cell::RefCell;
 
 use js_sys::Promise;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+use super::memory::{self, MemFile};
+use super::protocol::StagingPath;
 use crate::net::{js, IoError};
 
 /// The staging folder, at the top of the origin's private file system.
@@ -25,10 +32,51 @@ pub trait Sink {
     fn truncate(&mut self, len: u64) -> Result<(), IoError>;
 }
 
-/// The staging folder.
+thread_local! {
+    static PATH: RefCell<Option<StagingPath>> = const { RefCell::new(None) };
+}
+
+/// Where this page (or worker) stages downloads: found out once, by trying the file system.
+pub async fn staging_path() -> StagingPath {
+    if let Some(path) = PATH.with(|p| p.borrow().clone()) {
+        return path;
+    }
+    let path = match detect().await {
+        Ok(()) => StagingPath::Opfs,
+        Err(reason) => StagingPath::Memory {
+            reason,
+            ceiling: memory::MEMORY_CEILING,
+        },
+    };
+    choose_staging_path(path.clone());
+    path
+}
+
+/// Stages by `path` from now on in this page or worker (tests force the other branch with it).
+pub fn choose_staging_path(path: StagingPath) {
+    PATH.with(|p| *p.borrow_mut() = Some(path));
+}
+
+/// Whether the origin private file system opens here, and (in a worker) has sync access
+/// handles; the error is the reason it cannot be used, in words.
+async fn detect() -> Result<(), String> {
+    let storage = js::storage_manager().map_err(|e| e.to_string())?;
+    JsFuture::from(storage.get_directory())
+        .await
+        .map_err(|e| js::error_text(&e))?;
+    let global = js_sys::global();
+    let has =
+        |name: &str| js_sys::Reflect::get(&global, &name.into()).is_ok_and(|v| !v.is_undefined());
+    if has("importScripts") && !has("FileSystemSyncAccessHandle") {
+        return Err("this browser has no FileSystemSyncAccessHandle in workers".into());
+    }
+    Ok(())
+}
+
+/// The staging folder (`None`: staged in memory).
 #[derive(Debug, Clone)]
 pub struct Staging {
-    dir: web_sys::FileSystemDirectoryHandle,
+    dir: Option<web_sys::FileSystemDirectoryHandle>,
 }
 
 async fn settle(promise: Promise, operation: &str) -> Result<wasm_bindgen::JsValue, IoError> {
@@ -38,8 +86,12 @@ async fn settle(promise: Promise, operation: &str) -> Result<wasm_bindgen::JsVal
 }
 
 impl Staging {
-    /// Opens (creating it if needed) the staging folder.
+    /// Opens (creating it if needed) the staging folder, or the memory store where the
+    /// browser has no file system for it ([`staging_path`]).
     pub async fn open() -> Result<Staging, IoError> {
+        if let StagingPath::Memory { .. } = staging_path().await {
+            return Ok(Staging { dir: None });
+        }
         let storage = js::storage_manager()?;
         let root = settle(storage.get_directory(), "open the private file system").await?;
         let root: web_sys::FileSystemDirectoryHandle = root.unchecked_into();
@@ -51,8 +103,13 @@ impl Staging {
         )
         .await?;
         Ok(Staging {
-            dir: dir.unchecked_into(),
+            dir: Some(dir.unchecked_into()),
         })
+    }
+
+    /// Whether files are kept in memory, not in the file system.
+    pub fn in_memory(&self) -> bool {
+        self.dir.is_none()
     }
 
     async fn file_handle(
@@ -61,10 +118,13 @@ impl Staging {
         create: bool,
     ) -> Result<web_sys::FileSystemFileHandle, IoError> {
         check_name(name)?;
+        let Some(dir) = &self.dir else {
+            return Err(not_staged(name));
+        };
         let options = web_sys::FileSystemGetFileOptions::new();
         options.set_create(create);
         let handle = settle(
-            self.dir.get_file_handle_with_options(name, &options),
+            dir.get_file_handle_with_options(name, &options),
             "open a staged file",
         )
         .await?;
@@ -75,6 +135,10 @@ impl Staging {
     /// empty if needed; writes continue at its end. Only one handle per file can be open at a
     /// time: a second one fails (as [`IoError::Storage`]).
     pub async fn open_sync(&self, name: &str) -> Result<SyncFile, IoError> {
+        if self.in_memory() {
+            check_name(name)?;
+            return memory::open(name).map(SyncFile::Memory);
+        }
         let handle = self.file_handle(name, true).await?;
         let sync = JsFuture::from(handle.create_sync_access_handle())
             .await
@@ -91,15 +155,23 @@ impl Staging {
         let size = handle
             .get_size()
             .map_err(|e| js::storage("read the size of a staged file", &e))?;
-        Ok(SyncFile {
+        Ok(SyncFile::Opfs(OpfsFile {
             handle,
             position: size as u64,
             closed: false,
-        })
+        }))
     }
 
-    /// The staged file as a `File` (a snapshot the browser can download).
-    pub async fn file(&self, name: &str) -> Result<web_sys::File, IoError> {
+    /// The staged file (a snapshot the browser can download): held in memory (what the worker
+    /// handed over, see [`memory::hold`]) or in the folder.
+    pub async fn file(&self, name: &str) -> Result<web_sys::Blob, IoError> {
+        if let Some(blob) = memory::blob(name) {
+            return Ok(blob);
+        }
+        Ok(self.opfs_file(name).await?.into())
+    }
+
+    async fn opfs_file(&self, name: &str) -> Result<web_sys::File, IoError> {
         let handle = self.file_handle(name, false).await?;
         let file = settle(handle.get_file(), "read a staged file").await?;
         Ok(file.unchecked_into())
@@ -108,7 +180,16 @@ impl Staging {
     /// Removes `name`; a file that is not there is no error.
     pub async fn remove(&self, name: &str) -> Result<(), IoError> {
         check_name(name)?;
-        match JsFuture::from(self.dir.remove_entry(name)).await {
+        if !memory::remove(name) {
+            return Err(IoError::Storage {
+                operation: "remove a staged file".into(),
+                message: format!("{name} is still being written"),
+            });
+        }
+        let Some(dir) = &self.dir else {
+            return Ok(());
+        };
+        match JsFuture::from(dir.remove_entry(name)).await {
             Ok(_) => Ok(()),
             Err(e) if js::error_name(&e) == "NotFoundError" => Ok(()),
             Err(e) => Err(js::storage("remove a staged file", &e)),
@@ -119,8 +200,11 @@ impl Staging {
 impl Staging {
     /// The names of the files in the staging folder.
     pub async fn names(&self) -> Result<Vec<String>, IoError> {
-        let keys = self.dir.keys();
-        let mut names = Vec::new();
+        let mut names = memory::names();
+        let Some(dir) = &self.dir else {
+            return Ok(names);
+        };
+        let keys = dir.keys();
         loop {
             let step = keys
                 .next()
@@ -138,12 +222,13 @@ impl Staging {
     }
 
     /// Removes staged files not modified for `max_age_ms` (downloads that failed and were
-    /// never tried again). Files in use are skipped. Returns how many were removed.
+    /// never tried again). Files in use are skipped. Returns how many were removed. (Files
+    /// in memory go with the tab.)
     pub async fn sweep_stale(&self, max_age_ms: u64) -> Result<usize, IoError> {
         let now = js::now_ms() as f64;
         let mut removed = 0;
         for name in self.names().await? {
-            let Ok(file) = self.file(&name).await else {
+            let Ok(file) = self.opfs_file(&name).await else {
                 continue;
             };
             if now - file.last_modified() >= max_age_ms as f64 && self.remove(&name).await.is_ok() {
@@ -168,25 +253,97 @@ fn check_name(name: &str) -> Result<(), IoError> {
     }
 }
 
-/// A staged file open for synchronous access. Closed on drop.
+/// What a file that is not staged says.
+fn not_staged(name: &str) -> IoError {
+    IoError::Storage {
+        operation: "read a staged file".into(),
+        message: format!("{name} is not staged (held in memory, it went with its tab)"),
+    }
+}
+
+/// A staged file open for synchronous access: in the file system, or in memory.
 #[derive(Debug)]
-pub struct SyncFile {
-    handle: web_sys::FileSystemSyncAccessHandle,
-    position: u64,
-    closed: bool,
+pub enum SyncFile {
+    Opfs(OpfsFile),
+    Memory(MemFile),
 }
 
 impl SyncFile {
     /// The file's current size (what an earlier, interrupted download left).
     pub fn size(&self) -> Result<u64, IoError> {
+        match self {
+            SyncFile::Opfs(f) => f.size(),
+            SyncFile::Memory(f) => Ok(f.size()),
+        }
+    }
+
+    /// Reads up to `buf.len()` bytes at `offset`; returns how many were read (0 at the end).
+    pub fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, IoError> {
+        match self {
+            SyncFile::Opfs(f) => f.read_at(offset, buf),
+            SyncFile::Memory(f) => f.read_at(offset, buf),
+        }
+    }
+
+    /// Sets the file's length (growing it sparsely, or cutting it), keeping the position. In
+    /// memory, growing only checks the ceiling.
+    pub fn set_len(&mut self, len: u64) -> Result<(), IoError> {
+        match self {
+            SyncFile::Opfs(f) => f.set_len(len),
+            SyncFile::Memory(f) => f.set_len(len),
+        }
+    }
+
+    /// Flushes and releases the file (so that the page can read it).
+    pub fn close(self) -> Result<(), IoError> {
+        match self {
+            SyncFile::Opfs(f) => f.close(),
+            SyncFile::Memory(f) => f.close(),
+        }
+    }
+}
+
+impl Sink for SyncFile {
+    fn position(&self) -> u64 {
+        match self {
+            SyncFile::Opfs(f) => f.position,
+            SyncFile::Memory(f) => f.size(),
+        }
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), IoError> {
+        match self {
+            SyncFile::Opfs(f) => f.write(bytes),
+            SyncFile::Memory(f) => f.append(bytes),
+        }
+    }
+
+    fn truncate(&mut self, len: u64) -> Result<(), IoError> {
+        self.set_len(len)?;
+        if let SyncFile::Opfs(f) = self {
+            f.position = len;
+        }
+        Ok(())
+    }
+}
+
+/// A file in the staging folder open for synchronous access. Closed on drop.
+#[derive(Debug)]
+pub struct OpfsFile {
+    handle: web_sys::FileSystemSyncAccessHandle,
+    position: u64,
+    closed: bool,
+}
+
+impl OpfsFile {
+    fn size(&self) -> Result<u64, IoError> {
         self.handle
             .get_size()
             .map(|s| s as u64)
             .map_err(|e| js::storage("read the size of a staged file", &e))
     }
 
-    /// Reads up to `buf.len()` bytes at `offset`; returns how many were read (0 at the end).
-    pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, IoError> {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, IoError> {
         let options = web_sys::FileSystemReadWriteOptions::new();
         options.set_at(offset as f64);
         self.handle
@@ -196,7 +353,7 @@ impl SyncFile {
     }
 
     /// Writes all of `bytes` at `offset`, without moving [`Sink::position`].
-    pub fn write_at(&self, offset: u64, bytes: &[u8]) -> Result<(), IoError> {
+    fn write_at(&self, offset: u64, bytes: &[u8]) -> Result<(), IoError> {
         let options = web_sys::FileSystemReadWriteOptions::new();
         options.set_at(offset as f64);
         let written = self
@@ -215,8 +372,7 @@ impl SyncFile {
         Ok(())
     }
 
-    /// Sets the file's length (growing it sparsely, or cutting it), keeping the position.
-    pub fn set_len(&self, len: u64) -> Result<(), IoError> {
+    fn set_len(&self, len: u64) -> Result<(), IoError> {
         self.handle.truncate_with_f64(len as f64).map_err(|e| {
             let mut error = js::storage("size a staged file", &e);
             if js::error_name(&e) == "QuotaExceededError" {
@@ -232,14 +388,13 @@ impl SyncFile {
     }
 
     /// Persists what was written so far.
-    pub fn flush(&self) -> Result<(), IoError> {
+    fn flush(&self) -> Result<(), IoError> {
         self.handle
             .flush()
             .map_err(|e| js::storage("flush a staged file", &e))
     }
 
-    /// Flushes and releases the file (so that the page can read it).
-    pub fn close(mut self) -> Result<(), IoError> {
+    fn close(mut self) -> Result<(), IoError> {
         let flushed = self.flush();
         self.handle.close();
         self.closed = true;
@@ -247,25 +402,15 @@ impl SyncFile {
     }
 }
 
-impl Sink for SyncFile {
-    fn position(&self) -> u64 {
-        self.position
-    }
-
+impl OpfsFile {
     fn write(&mut self, bytes: &[u8]) -> Result<(), IoError> {
         self.write_at(self.position, bytes)?;
         self.position += bytes.len() as u64;
         Ok(())
     }
-
-    fn truncate(&mut self, len: u64) -> Result<(), IoError> {
-        self.set_len(len)?;
-        self.position = len;
-        Ok(())
-    }
 }
 
-impl Drop for SyncFile {
+impl Drop for OpfsFile {
     fn drop(&mut self) {
         if !self.closed {
             self.handle.close();

@@ -168,12 +168,25 @@ impl DownloadEvent {
     }
 }
 
+/// Where downloads are staged until verified, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "path")]
+pub enum StagingPath {
+    /// In the Origin Private File System: a closed tab's download resumes on the next visit.
+    Opfs,
+    /// In memory (the file system is not there: `reason`), each file up to `ceiling` bytes; a
+    /// download resumes only within its tab.
+    Memory { reason: String, ceiling: u64 },
+}
+
 /// Everything the worker posts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WorkerMessage {
-    /// The worker's Wasm is initialised and listening.
-    Ready,
+    /// The worker's Wasm is initialised and listening; it stages downloads as `staging` says.
+    Ready {
+        staging: StagingPath,
+    },
     Event {
         event: DownloadEvent,
     },

@@ -18,6 +18,8 @@ use super::check::run_check;
 use super::engine::CancelToken;
 use super::export::run_export;
 use super::job::run_download;
+use super::memory;
+use super::opfs::staging_path;
 use super::protocol::{
     Command, DownloadEvent, ExportFormat, JobId, StartDownload, StartExport, WireCredentials,
     WorkerMessage,
@@ -59,6 +61,22 @@ fn post_event(event: DownloadEvent) {
     post(&WorkerMessage::Event { event });
 }
 
+/// Posts a job's last event. A verified file staged in memory goes with it, as
+/// `[json, blob]`, and the worker lets go of it (the page holds it now: [`memory::hold`]).
+fn post_final(event: DownloadEvent) {
+    let held = match &event {
+        DownloadEvent::Verified { staged_name, .. } => memory::take(staged_name),
+        _ => None,
+    };
+    let text = JsValue::from_str(&WorkerMessage::Event { event }.to_json());
+    let message = match held {
+        Some(blob) => js_sys::Array::of2(&text, &blob).into(),
+        None => text,
+    };
+    // Posting to the page cannot fail in a live worker.
+    let _ = scope().post_message(&message);
+}
+
 /// Installs the message handler and the panic hook, then says `Ready`.
 pub fn run() {
     std::panic::set_hook(Box::new(|info| {
@@ -87,7 +105,10 @@ pub fn run() {
     scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
     // The handler lives as long as the worker.
     handler.forget();
-    post(&WorkerMessage::Ready);
+    wasm_bindgen_futures::spawn_local(async {
+        let staging = staging_path().await;
+        post(&WorkerMessage::Ready { staging });
+    });
 }
 
 fn start(state: &Rc<RefCell<State>>, job: StartDownload) {
@@ -111,7 +132,7 @@ fn start(state: &Rc<RefCell<State>>, job: StartDownload) {
             false => run_download(&job, &client, &cancel, &mut post_event).await,
         };
         state.borrow_mut().jobs.remove(&id);
-        post_event(last);
+        post_final(last);
     });
 }
 
@@ -136,7 +157,7 @@ fn start_export(state: &Rc<RefCell<State>>, job: StartExport) {
     wasm_bindgen_futures::spawn_local(async move {
         let last = run_export(&job, &client, &cancel, &mut post_event).await;
         state.borrow_mut().jobs.remove(&id);
-        post_event(last);
+        post_final(last);
     });
 }
 

@@ -91,11 +91,15 @@ pub fn use_downloads(dispatch: UseReducerDispatcher<State>) -> Downloads {
             let rates: Rates = Rc::default();
             let blobs: Blobs = Rc::default();
             let ended = Rc::clone(&blobs);
+            let staged = dispatch.clone();
             let manager = DownloadManager::new(WORKER_SCRIPT, move |event| {
                 forget_ended(&ended, &event);
                 on_event(&dispatch, &rates, event)
             })
             .ok();
+            if let Some(m) = &manager {
+                m.on_staging(move |path| staged.dispatch(Action::Staging(path)));
+            }
             (manager, blobs)
         })
     };

@@ -77,6 +77,9 @@ pub enum IoError {
     /// The body broke off (or the server sent something unusable) and retries ran out.
     #[error("the download broke off: {message}")]
     Stream { message: String },
+    /// Staged in memory (no private file system here), a file may not be this large.
+    #[error("{}", too_large_message(*size, *ceiling))]
+    TooLargeForMemory { size: u64, ceiling: u64 },
     /// The Origin Private File System refused an operation.
     #[error("browser storage failed ({operation}): {message}")]
     Storage { operation: String, message: String },
@@ -131,6 +134,17 @@ impl From<wharf_oci::Error> for IoError {
             },
         }
     }
+}
+
+fn too_large_message(size: u64, ceiling: u64) -> String {
+    use crate::view::human_bytes;
+    format!(
+        "this browser gives wharf no private file system (a private window?), so a download is \
+         held in memory, up to {}; this one needs {}. Nothing was saved. Open wharf in a \
+         normal window, or in a browser that has one (Chromium, Firefox, Safari), to save it",
+        human_bytes(ceiling),
+        human_bytes(size)
+    )
 }
 
 fn rate_limited_message(

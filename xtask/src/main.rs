@@ -22,6 +22,7 @@ commands:
   bench   install what is missing, build, run the benchmarks (target/bench/report.md)
   fuzz    [--secs N] [target...]: run the fuzz targets N seconds each (default 60; target/fuzz/report.md)
   worker  [-- --listen ADDR --allow-host URL ...]: build the relay as a Worker, run it on workerd
+  tools   install what the tests use (the first step of test), nothing more
   soak    [--secs N]: the relay under faults and load for N seconds (default 60; target/soak/report.md)
 ";
 
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::fuzz(&args[1..]),
         Some("soak") => bench::soak(&args[1..]),
         Some("worker") => worker::worker(&args[1..]),
+        Some("tools") => tools::ensure_test_tools(),
         _ => {
             eprint!("{USAGE}");
             return ExitCode::from(2);

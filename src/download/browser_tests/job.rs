@@ -52,7 +52,7 @@ async fn staging_writes_reads_back_and_removes() {
     assert!(staging.open_sync("../escape").await.is_err());
 }
 
-async fn run_job(
+pub(super) async fn run_job(
     source: &FakeSource,
     digest: &Digest,
     size: u64,
@@ -90,6 +90,11 @@ pub(super) async fn stage_prefix(name: &str, prefix: &[u8]) {
 
 #[wasm_bindgen_test]
 async fn job_verifies_and_keeps_the_staged_file() {
+    job_verifies_and_keeps_the_staged_file_body().await;
+}
+
+/// The body of [`job_verifies_and_keeps_the_staged_file`] (also run with staging in memory).
+pub(super) async fn job_verifies_and_keeps_the_staged_file_body() {
     let bytes = data((1 << 20) + 7, 5);
     let digest = Digest::sha256_of(&bytes);
     let name = staged_name(&digest);
@@ -131,6 +136,11 @@ async fn job_verifies_and_keeps_the_staged_file() {
 
 #[wasm_bindgen_test]
 async fn job_mismatch_deletes_the_staged_file_and_names_both_digests() {
+    job_mismatch_deletes_the_staged_file_and_names_both_digests_body().await;
+}
+
+/// The body of [`job_mismatch_deletes_the_staged_file_and_names_both_digests`] (also run with staging in memory).
+pub(super) async fn job_mismatch_deletes_the_staged_file_and_names_both_digests_body() {
     let served = data(500_000, 6);
     let promised = data(500_000, 7);
     let expected = Digest::sha256_of(&promised);
@@ -176,6 +186,11 @@ async fn job_mismatch_deletes_the_staged_file_and_names_both_digests() {
 
 #[wasm_bindgen_test]
 async fn job_resumes_from_a_staged_prefix() {
+    job_resumes_from_a_staged_prefix_body().await;
+}
+
+/// The body of [`job_resumes_from_a_staged_prefix`] (also run with staging in memory).
+pub(super) async fn job_resumes_from_a_staged_prefix_body() {
     let bytes = data((2 << 20) + 3, 8);
     let digest = Digest::sha256_of(&bytes);
     let name = staged_name(&digest);

@@ -8,6 +8,7 @@ mod engine;
 mod export;
 mod export_resume;
 mod job;
+mod memory;
 mod sha256;
 
 use std::cell::RefCell;

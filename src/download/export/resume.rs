@@ -110,7 +110,7 @@ pub fn reread(
 }
 
 /// Whether the file holds exactly `expected` at `offset`.
-fn read_equal(file: &SyncFile, offset: u64, expected: &[u8]) -> Result<bool, IoError> {
+fn read_equal(file: &mut SyncFile, offset: u64, expected: &[u8]) -> Result<bool, IoError> {
     let mut found = vec![0u8; expected.len()];
     let mut read = 0;
     while read < found.len() {
@@ -125,7 +125,7 @@ fn read_equal(file: &SyncFile, offset: u64, expected: &[u8]) -> Result<bool, IoE
 
 /// Feeds `len` bytes of the file from `offset` to `each`, a buffer at a time.
 fn read_into(
-    file: &SyncFile,
+    file: &mut SyncFile,
     offset: u64,
     len: u64,
     buffer: &mut ChunkBuffer,

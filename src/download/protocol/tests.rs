@@ -69,7 +69,15 @@ fn start_has_a_readable_shape() {
 fn events_round_trip() {
     let other = Digest::sha256_of(b"tampered");
     let cases = [
-        WorkerMessage::Ready,
+        WorkerMessage::Ready {
+            staging: StagingPath::Opfs,
+        },
+        WorkerMessage::Ready {
+            staging: StagingPath::Memory {
+                reason: "SecurityError: private window".into(),
+                ceiling: 1 << 30,
+            },
+        },
         WorkerMessage::Crashed {
             message: "panicked at x".into(),
         },
