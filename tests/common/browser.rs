@@ -11,7 +11,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
 use super::firefox::{self, Kind};
-use super::webdriver::SetPermission;
+use super::webdriver::{Cdp, SetPermission};
 use super::{free_port, root};
 
 /// Headless Chromium through chromedriver, with its own profile and download folder.
@@ -38,18 +38,28 @@ const CHROMIUM_ARGS: &[&str] = &[
 
 impl Browser {
     pub async fn start() -> Browser {
+        Self::start_with(false).await
+    }
+
+    /// The browser with every window private: Firefox's private browsing (no Origin Private
+    /// File System: `getDirectory()` throws), Chromium's incognito (which keeps one in memory).
+    pub async fn start_private() -> Browser {
+        Self::start_with(true).await
+    }
+
+    async fn start_with(private: bool) -> Browser {
         match Kind::from_env() {
-            Kind::Chromium => Self::chromium().await,
-            Kind::Firefox => Self::firefox().await,
+            Kind::Chromium => Self::chromium(private).await,
+            Kind::Firefox => Self::firefox(private).await,
         }
     }
 
-    async fn firefox() -> Browser {
+    async fn firefox(private: bool) -> Browser {
         let port = free_port();
         let driver = firefox::driver(port);
         let profile = tempfile::tempdir().expect("profile dir");
         let downloads = tempfile::tempdir().expect("download dir");
-        let caps = firefox::capabilities(profile.path(), downloads.path());
+        let caps = firefox::capabilities(profile.path(), downloads.path(), private);
         let client = connect(&format!("http://127.0.0.1:{port}"), caps).await;
         Browser {
             client,
@@ -60,7 +70,7 @@ impl Browser {
         }
     }
 
-    async fn chromium() -> Browser {
+    async fn chromium(private: bool) -> Browser {
         let port = free_port();
         // Its own process group, so that Chromium (its child) is killed with it on drop.
         let driver = Command::new("/usr/bin/chromedriver")
@@ -74,6 +84,9 @@ impl Browser {
         let downloads = tempfile::tempdir().expect("download dir");
         let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|s| (*s).to_owned()).collect();
         args.push(format!("--user-data-dir={}", profile.path().display()));
+        if private {
+            args.push("--incognito".into());
+        }
         let caps = json!({
             "goog:chromeOptions": {
                 "binary": "/usr/bin/chromium",
@@ -91,6 +104,14 @@ impl Browser {
         };
         let url = format!("http://127.0.0.1:{port}");
         let client = connect(&url, caps).await;
+        if private {
+            // An incognito window does not take the profile's download folder.
+            let params = json!({"behavior": "allow", "downloadPath": downloads.path()});
+            client
+                .issue_cmd(Cdp("Page.setDownloadBehavior", params))
+                .await
+                .expect("set the incognito download folder");
+        }
         Browser {
             client,
             kind: Kind::Chromium,

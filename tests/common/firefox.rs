@@ -1,4 +1,4 @@
-//! Firefox ESR for the journeys (issue 12, not yet in `cargo xtask test`): geckodriver (built
+//! Firefox ESR for the journeys (issue 12): geckodriver (built
 //! with `cargo install geckodriver --locked`) driving Debian's `firefox-esr` headless, with
 //! downloads going to the journey's folder without asking. Chosen with `WHARF_BROWSER=firefox`.
 
@@ -51,8 +51,9 @@ pub fn driver(port: u16) -> Child {
         .expect("geckodriver starts (cargo install geckodriver --locked)")
 }
 
-/// Headless Firefox ESR whose downloads land in `downloads` without a dialog.
-pub fn capabilities(profile: &Path, downloads: &Path) -> Map<String, Value> {
+/// Headless Firefox ESR whose downloads land in `downloads` without a dialog; with `private`,
+/// every window is a private one.
+pub fn capabilities(profile: &Path, downloads: &Path, private: bool) -> Map<String, Value> {
     let caps = json!({
         "browserName": "firefox",
         "moz:firefoxOptions": {
@@ -68,6 +69,7 @@ pub fn capabilities(profile: &Path, downloads: &Path) -> Map<String, Value> {
                     "application/octet-stream,application/x-tar,application/gzip,application/json",
                 "browser.download.start_downloads_in_tmp_dir": false,
                 "dom.events.testing.asyncClipboard": true,
+                "browser.privatebrowsing.autostart": private,
             },
         },
     });

@@ -11,7 +11,7 @@ use wharf_relay::{AllowHost, Config};
 use wharf_testkit::{Front, Mode, Registry};
 
 mod browser;
-mod firefox;
+pub mod firefox;
 pub mod lying_relay;
 pub mod seed;
 mod webdriver;
