@@ -27,7 +27,10 @@ async fn check_staging_line(browser: &Browser) {
     match browser.kind {
         Kind::Firefox => {
             assert_eq!(path.as_deref(), Some("memory"), "{text}");
-            assert!(text.contains("in memory") && text.contains("1.0 GiB"), "{text}");
+            assert!(
+                text.contains("in memory") && text.contains("1.0 GiB"),
+                "{text}"
+            );
             assert!(text.contains("SecurityError"), "says why: {text}");
         }
         Kind::Chromium => assert_eq!(path.as_deref(), Some("opfs"), "{text}"),
@@ -79,7 +82,10 @@ async fn journey_16_private_window() {
         .click(&format!("button[data-digest='{}']", bad.digest))
         .await;
     let failed = browser
-        .wait(&format!("[data-download='{}'] [data-state='failed']", bad.digest))
+        .wait(&format!(
+            "[data-download='{}'] [data-state='failed']",
+            bad.digest
+        ))
         .await;
     let failed = failed.text().await.expect("text");
     assert!(failed.contains("Nothing was saved"), "{failed}");

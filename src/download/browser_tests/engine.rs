@@ -26,6 +26,46 @@ async fn byob_reader_hashes_an_in_memory_response() {
     assert!(chunks >= 3, "{chunks} chunks");
 }
 
+/// The branch for bodies that are not byte streams (Safari before 26.4 has no BYOB readers on
+/// fetch bodies), forced with a default-type stream: chunks larger and smaller than the buffer.
+#[wasm_bindgen_test]
+async fn default_reader_hashes_a_stream_without_byob() {
+    let bytes = data((3 << 20) + 777, 3);
+    let make = Function::new_with_args(
+        "bytes",
+        "const sizes = [3 << 20, 100, 1, 676]; let at = 0; \
+         return new ReadableStream({ pull(c) { \
+           if (at >= bytes.length) { c.close(); return; } \
+           const n = sizes.shift() ?? bytes.length; \
+           c.enqueue(bytes.slice(at, at + n)); at += n; } });",
+    );
+    let body: web_sys::ReadableStream = make
+        .call1(&wasm_bindgen::JsValue::NULL, &Uint8Array::from(&bytes[..]))
+        .expect("stream")
+        .unchecked_into();
+    let mut buffer = ChunkBuffer::new(1 << 20);
+    let mut reader = BodyReader::new(&body, &mut buffer).expect("reader");
+    assert!(
+        !reader.is_byob(),
+        "a default-type stream has no BYOB reader"
+    );
+    let mut verifier = Verifier::new(Digest::sha256_of(&bytes), bytes.len() as u64);
+    let mut chunks = 0;
+    while let Some(chunk) = reader.next().await.expect("read") {
+        assert!(
+            chunk.len() <= 1 << 20,
+            "a 3 MiB chunk is handed on in buffer-sized parts"
+        );
+        verifier.update(chunk).expect("not too long");
+        chunks += 1;
+    }
+    assert_eq!(
+        verifier.finish().expect("verified").size,
+        bytes.len() as u64
+    );
+    assert!(chunks >= 4, "{chunks} chunks");
+}
+
 #[wasm_bindgen_test]
 async fn engine_resumes_a_broken_stream_with_range() {
     let bytes = data((3 << 20) + 99, 2);
