@@ -1,6 +1,6 @@
-//! Headless Chromium through chromedriver (fantoccini over plain loopback http), with a fresh
-//! profile and download folder per instance. Dropping it kills chromedriver's process group
-//! (Chromium included) and removes both folders.
+//! Headless Chromium through chromedriver, or Firefox ESR through geckodriver (fantoccini over
+//! plain loopback http), with a fresh profile and download folder per instance. Dropping it
+//! kills the driver's process group (the browser included) and removes both folders.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -28,6 +28,33 @@ const CHROMIUM_ARGS: &[&str] = &[
     "--window-size=1280,1000",
 ];
 
+/// Which browser, and (Firefox) whether its windows are private: no Origin Private File
+/// System there, so the page stages in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Chromium,
+    Firefox { private: bool },
+}
+
+impl Kind {
+    /// What the report calls it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Chromium => "Chromium",
+            Kind::Firefox { private: false } => "Firefox ESR",
+            Kind::Firefox { private: true } => "Firefox ESR private window (in memory)",
+        }
+    }
+
+    /// What marks the processes that run the page and its worker in a command line.
+    pub fn page_process(self) -> &'static str {
+        match self {
+            Kind::Chromium => "--type=renderer",
+            Kind::Firefox { .. } => "-isForBrowser",
+        }
+    }
+}
+
 pub struct Browser {
     pub client: Client,
     // `Drop` kills the processes and waits for them before the folders are removed.
@@ -38,6 +65,37 @@ pub struct Browser {
 
 impl Browser {
     pub async fn start() -> Result<Browser> {
+        Self::start_kind(Kind::Chromium).await
+    }
+
+    pub async fn start_kind(kind: Kind) -> Result<Browser> {
+        match kind {
+            Kind::Chromium => Self::chromium().await,
+            Kind::Firefox { private } => Self::firefox(private).await,
+        }
+    }
+
+    async fn firefox(private: bool) -> Result<Browser> {
+        let port = free_port()?;
+        let mut command = Command::new(wharf_testkit::firefox::geckodriver());
+        command
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let driver = Group::spawn(command, "geckodriver")?;
+        let profile = temp_dir("wharf-bench-profile-")?;
+        let downloads = temp_dir("wharf-bench-downloads-")?;
+        let caps = wharf_testkit::firefox::capabilities(profile.path(), downloads.path(), private);
+        let client = connect(&format!("http://127.0.0.1:{port}"), caps).await?;
+        Ok(Browser {
+            client,
+            driver,
+            profile,
+            downloads,
+        })
+    }
+
+    async fn chromium() -> Result<Browser> {
         let port = free_port()?;
         let mut command = Command::new("chromedriver");
         command
@@ -73,7 +131,7 @@ impl Browser {
         })
     }
 
-    /// chromedriver's pid: Chromium's processes are its descendants.
+    /// The driver's pid: the browser's processes are its descendants.
     pub fn driver_pid(&self) -> u32 {
         self.driver.id()
     }
@@ -167,7 +225,8 @@ impl Browser {
 #[derive(Debug, Clone)]
 pub struct Landed {
     pub path: PathBuf,
-    /// The first file appeared (Chromium's `.crdownload`): the page handed the file over.
+    /// The first file appeared (Chromium's `.crdownload`, Firefox's `.part`): the page handed
+    /// the file over.
     pub first_seen: Duration,
     /// The finished file is there and no partial is left.
     pub done: Duration,
@@ -175,7 +234,7 @@ pub struct Landed {
 
 impl Browser {
     /// Polls the download folder every 20 ms (the browser is not disturbed) until a finished
-    /// file for which `wanted(name)` holds is there and no `.crdownload` is left.
+    /// file for which `wanted(name)` holds is there and no partial file is left.
     pub async fn landed(
         &self,
         since: Instant,
@@ -188,7 +247,9 @@ impl Browser {
             if first_seen.is_none() && !names.is_empty() {
                 first_seen = Some(since.elapsed());
             }
-            let partial = names.iter().any(|n| n.ends_with(".crdownload"));
+            let partial = names
+                .iter()
+                .any(|n| n.ends_with(".crdownload") || n.ends_with(".part"));
             if let Some(name) = names.iter().find(|n| wanted(n)).filter(|_| !partial) {
                 let done = since.elapsed();
                 return Ok(Landed {
@@ -223,7 +284,7 @@ async fn connect(url: &str, caps: serde_json::Map<String, Value>) -> Result<Clie
             Ok(client) => return Ok(client),
             Err(e) if start.elapsed() > Duration::from_secs(20) => {
                 return Err(Error::Webdriver(format!(
-                    "chromedriver did not answer: {e}"
+                    "the WebDriver server did not answer: {e}"
                 )))
             }
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,

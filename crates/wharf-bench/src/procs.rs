@@ -191,7 +191,13 @@ pub fn descendants_with(root: u32, needle: &str) -> Vec<u32> {
 /// The summed RSS of the renderer processes (pages and their workers) of a Chromium started
 /// below `root`.
 pub fn renderer_rss(root: u32) -> u64 {
-    descendants_with(root, "--type=renderer")
+    page_rss(root, "--type=renderer")
+}
+
+/// The summed RSS of the processes below `root` whose command line holds `marker` (see
+/// `browser::Kind::page_process`).
+pub fn page_rss(root: u32, marker: &str) -> u64 {
+    descendants_with(root, marker)
         .into_iter()
         .filter_map(|pid| status_bytes(pid, "VmRSS"))
         .sum()
@@ -227,8 +233,20 @@ fn kind_of(cmdline: &str) -> Option<String> {
     if name.starts_with("docker-registry")
         || name.starts_with("wharf-relay")
         || name == "chromedriver"
+        || name == "geckodriver"
     {
         return Some(name.to_owned());
+    }
+    if name.starts_with("firefox") {
+        let kind = match (
+            cmdline.contains("-contentproc"),
+            cmdline.contains("-isForBrowser"),
+        ) {
+            (false, _) => "firefox parent",
+            (true, true) => "firefox content",
+            (true, false) => "firefox utility",
+        };
+        return Some(kind.to_owned());
     }
     if !name.starts_with("chromium") && !name.starts_with("chrome") {
         return None;

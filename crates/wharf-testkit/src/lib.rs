@@ -22,6 +22,7 @@ pub mod chaos;
 pub mod client;
 pub mod cors;
 pub mod error;
+pub mod firefox;
 pub mod front;
 pub mod images;
 pub mod pages;
