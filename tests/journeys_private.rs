@@ -1,6 +1,7 @@
 //! Journey 16 (issue 12): wharf in a private window. In Firefox that means no Origin Private
 //! File System (`getDirectory()` throws `SecurityError`, as in Tor Browser), so the page stages
-//! in memory and says so; Chromium's incognito window keeps a private file system. Either way a
+//! in memory and says so (as WebKitGTK, which has none at all, does in every window); Chromium's
+//! incognito window keeps a private file system. Either way a
 //! bottle, a layer and a whole image save with the right sha256, and a tampered blob leaves
 //! nothing.
 
@@ -32,6 +33,10 @@ async fn check_staging_line(browser: &Browser) {
                 "{text}"
             );
             assert!(text.contains("SecurityError"), "says why: {text}");
+        }
+        Kind::WebKit => {
+            assert_eq!(path.as_deref(), Some("memory"), "{text}");
+            assert!(text.contains("navigator.storage"), "says why: {text}");
         }
         Kind::Chromium => assert_eq!(path.as_deref(), Some("opfs"), "{text}"),
     }
@@ -130,7 +135,38 @@ async fn save_whole_image(stack: &Stack, browser: &Browser) {
         .iter()
         .filter(|r| r.path.contains("/blobs/") && !r.header_values("range").is_empty())
         .count();
-    assert!(ranged >= 1, "a broken blob stream was resumed with Range");
+    let gets: Vec<String> = stack
+        .front()
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains("/blobs/"))
+        .map(|r| format!("{} {} {:?}", r.method, r.path, r.header_values("range")))
+        .collect();
+    // WebKitGTK handed the worker none of a cut body's bytes before the error (seen here), so
+    // the retry asks for the blob from its start, with no Range.
+    let layer_gets: Vec<&String> = gets
+        .iter()
+        .filter(|g| {
+            image
+                .layers
+                .iter()
+                .any(|l| g.contains(&l.digest.to_string()))
+        })
+        .collect();
+    let asked_again = layer_gets
+        .iter()
+        .enumerate()
+        .any(|(i, g)| layer_gets[..i].contains(g));
+    match browser.kind {
+        Kind::WebKit => assert!(
+            asked_again,
+            "a broken blob stream was asked again: {gets:#?}"
+        ),
+        _ => assert!(
+            ranged >= 1,
+            "a broken blob stream was resumed with Range: {gets:#?}"
+        ),
+    }
     let repo_tag = format!("{}/private/whole:1", stack.front().host_port());
     check_image_archive(&tar, &Expect::seeded(&image, "1", repo_tag, &files), true);
 }

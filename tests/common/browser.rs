@@ -51,6 +51,7 @@ impl Browser {
         match Kind::from_env() {
             Kind::Chromium => Self::chromium(private).await,
             Kind::Firefox => Self::firefox(private).await,
+            Kind::WebKit => Self::webkit().await,
         }
     }
 
@@ -64,6 +65,26 @@ impl Browser {
         Browser {
             client,
             kind: Kind::Firefox,
+            driver,
+            _profile: profile,
+            downloads,
+        }
+    }
+
+    /// WebKitGTK (its automation sessions keep no data: every window is as a private one).
+    async fn webkit() -> Browser {
+        let port = free_port();
+        let profile = tempfile::tempdir().expect("profile dir");
+        let downloads = tempfile::tempdir().expect("download dir");
+        let driver = super::webkit::driver(port, profile.path(), downloads.path());
+        let client = connect(
+            &format!("http://127.0.0.1:{port}"),
+            super::webkit::capabilities(),
+        )
+        .await;
+        Browser {
+            client,
+            kind: Kind::WebKit,
             driver,
             _profile: profile,
             downloads,
@@ -184,9 +205,22 @@ impl Browser {
     pub async fn downloaded(&self, name: &str, timeout: Duration) -> PathBuf {
         let path = self.downloads.path().join(name);
         let start = Instant::now();
+        // WebKitGTK writes under the final name, with no partial file: there the size must
+        // stay the same for a second.
+        let mut stable: Option<(u64, Instant)> = None;
         while start.elapsed() < timeout {
             if path.is_file() && self.partials().is_empty() {
-                return path;
+                if self.kind != Kind::WebKit {
+                    return path;
+                }
+                let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                match stable {
+                    Some((s, since)) if s == size && since.elapsed() >= Duration::from_secs(1) => {
+                        return path
+                    }
+                    Some((s, _)) if s == size => {}
+                    _ => stable = Some((size, Instant::now())),
+                }
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -453,6 +487,7 @@ impl Browser {
         match self.kind {
             Kind::Chromium => format!("{stem} (1){dot}{ext}"),
             Kind::Firefox => format!("{stem}(1){dot}{ext}"),
+            Kind::WebKit => format!("{stem} (1){dot}{ext}"),
         }
     }
 

@@ -10,6 +10,8 @@ use std::process::{Child, Command, Stdio};
 pub enum Kind {
     Chromium,
     Firefox,
+    /// WebKitGTK's MiniBrowser through `WebKitWebDriver`, under Xvfb (`super::webkit`).
+    WebKit,
 }
 
 impl Kind {
@@ -17,6 +19,7 @@ impl Kind {
     pub fn from_env() -> Kind {
         match std::env::var("WHARF_BROWSER").as_deref() {
             Ok("firefox") => Kind::Firefox,
+            Ok("webkit") => Kind::WebKit,
             _ => Kind::Chromium,
         }
     }
@@ -26,6 +29,7 @@ impl Kind {
         match self {
             Kind::Chromium => ".crdownload",
             Kind::Firefox => ".part",
+            Kind::WebKit => ".wkdownload",
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod firefox;
 pub mod lying_relay;
 pub mod seed;
 mod webdriver;
+mod webkit;
 
 pub use browser::Browser;
 
