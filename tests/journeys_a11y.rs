@@ -105,7 +105,12 @@ async fn journey_14_accessibility_audit() {
     browser
         .wait(&format!("[data-verified='{}']", layer.digest))
         .await;
-    let announced = browser.text("[data-live]").await;
+    // What a screen reader gets: the text content (WebDriver's element text of a visually
+    // hidden element is empty in WebKit).
+    let announced = browser
+        .script("return document.querySelector('[data-live]').textContent")
+        .await;
+    let announced = announced.as_str().unwrap_or_default().to_owned();
     assert!(
         announced.contains("verified"),
         "the live region says it is saved: {announced:?}"

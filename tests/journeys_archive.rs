@@ -53,21 +53,35 @@ async fn journey_03_save_single_platform_image() {
         .iter()
         .filter(|r| r.path.contains("/blobs/") && !r.header_values("range").is_empty())
         .count();
-    assert!(resumed >= 1, "a broken blob stream was resumed with Range");
+    let blob_gets = stack
+        .front()
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.contains("/blobs/"))
+        .count();
+    match browser.kind {
+        // WebKitGTK asks again from the start (journey 8): each cut blob is asked twice.
+        // With the lookup's config GET and the archive's four, 6 means a cut blob asked again.
+        common::firefox::Kind::WebKit => assert!(blob_gets >= 6, "{blob_gets} blob GETs"),
+        _ => assert!(resumed >= 1, "a broken blob stream was resumed with Range"),
+    }
     let note = browser.text(&format!("[data-file-name='{name}']")).await;
     assert!(note.contains("verified"), "{note}");
 
     let repo_tag = format!("{}/single/app:1", stack.front().host_port());
     let expect = Expect::seeded(&image, "1", repo_tag, &files);
     check_image_archive(&tar, &expect, true);
-    // One staged file (handed to the browser, removed once it had time to copy it).
-    let staged: Vec<String> = browser
-        .staged_files()
-        .await
-        .into_iter()
-        .filter(|n| n.contains(image.manifest.digest.hex()))
-        .collect();
-    assert_eq!(staged.len(), 1, "{staged:?}");
+    // One staged file (handed to the browser, removed once it had time to copy it); in memory
+    // (WebKitGTK) there is no private file system to look in.
+    if browser.stages_on_disk() {
+        let staged: Vec<String> = browser
+            .staged_files()
+            .await
+            .into_iter()
+            .filter(|n| n.contains(image.manifest.digest.hex()))
+            .collect();
+        assert_eq!(staged.len(), 1, "{staged:?}");
+    }
     browser.screenshot("journey-03-save-single-platform").await;
 }
 
@@ -142,8 +156,8 @@ async fn journey_03_save_many_layers_twice_identically() {
 
     let name = "layers_2.0_linux-amd64.tar";
     let first = browser.save_archive("archive", name, name).await;
-    let again = browser.second_copy(name);
-    let second = browser.save_archive("archive", name, &again).await;
+    let first = browser.set_aside(&first);
+    let second = browser.save_archive("archive", name, name).await;
     assert_eq!(
         sha256_file(&first),
         sha256_file(&second),
@@ -466,8 +480,8 @@ async fn journey_03_save_all_platforms_in_one_archive() {
     };
     let name = "all_1_3-platforms.tar";
     let first = browser.save_archive("platforms", name, name).await;
-    let again = browser.second_copy(name);
-    let second = browser.save_archive("platforms", name, &again).await;
+    let first = browser.set_aside(&first);
+    let second = browser.save_archive("platforms", name, name).await;
     assert_eq!(
         sha256_file(&first),
         sha256_file(&second),
@@ -522,6 +536,10 @@ async fn journey_03_save_image_resumes_after_the_tab_closed() {
     stack.front().throttle_blobs(u64::MAX);
     browser.open(&stack.relay.url("/")).await;
     let offered = format!("[data-unfinished='{}']", image.manifest.digest);
+    if !browser.stages_on_disk() {
+        browser.assert_nothing_to_resume(&offered).await;
+        return;
+    }
     let listed = browser.wait_text(&offered, "of the archive staged").await;
     assert!(listed.contains(name), "{listed}");
     browser

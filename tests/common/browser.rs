@@ -21,6 +21,8 @@ pub struct Browser {
     driver: Child,
     _profile: tempfile::TempDir,
     pub downloads: tempfile::TempDir,
+    /// Where [`Browser::set_aside`] moves finished downloads.
+    aside: tempfile::TempDir,
 }
 
 const CHROMIUM_ARGS: &[&str] = &[
@@ -68,6 +70,7 @@ impl Browser {
             driver,
             _profile: profile,
             downloads,
+            aside: tempfile::tempdir().expect("aside dir"),
         }
     }
 
@@ -88,6 +91,7 @@ impl Browser {
             driver,
             _profile: profile,
             downloads,
+            aside: tempfile::tempdir().expect("aside dir"),
         }
     }
 
@@ -139,6 +143,7 @@ impl Browser {
             driver,
             _profile: profile,
             downloads,
+            aside: tempfile::tempdir().expect("aside dir"),
         }
     }
 
@@ -341,8 +346,9 @@ impl Browser {
     /// Lets the page's origin read the clipboard (WebDriver's Set Permission), so that a test
     /// can read back what the page copied.
     pub async fn grant_clipboard_read(&self) {
-        if self.kind == Kind::Firefox {
-            // Firefox's WebDriver has no such permission; its profile lets tests read instead.
+        if self.kind != Kind::Chromium {
+            // Firefox's WebDriver has no such permission (its profile lets tests read instead);
+            // WebKitWebDriver has no permissions command.
             return;
         }
         self.client
@@ -479,16 +485,30 @@ async fn connect(url: &str, caps: serde_json::Map<String, serde_json::Value>) ->
 }
 
 impl Browser {
-    /// The name a second download of `name` lands under: `a (1).tar` in Chromium, `a(1).tar` in
-    /// Firefox.
-    pub fn second_copy(&self, name: &str) -> String {
-        let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
-        let dot = if ext.is_empty() { "" } else { "." };
-        match self.kind {
-            Kind::Chromium => format!("{stem} (1){dot}{ext}"),
-            Kind::Firefox => format!("{stem}(1){dot}{ext}"),
-            Kind::WebKit => format!("{stem} (1){dot}{ext}"),
-        }
+    /// Whether this browser gives the page a private file system to stage in, so that a
+    /// download outlives its tab (WebKitGTK 2.50 has no `navigator.storage`).
+    pub fn stages_on_disk(&self) -> bool {
+        self.kind != Kind::WebKit
+    }
+
+    /// Where downloads are staged in memory, a reopened page offers nothing of what a closed
+    /// tab was fetching (its bytes went with it), saves nothing, and says why under the
+    /// downloads once one starts.
+    pub async fn assert_nothing_to_resume(&self, offered: &str) {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert!(!self.has(offered).await, "{offered} is not offered");
+        assert!(!self.has("[data-unfinished]").await, "nothing is offered");
+        self.assert_no_downloads(Duration::ZERO).await;
+    }
+
+    /// Moves a finished download out of the download folder (so that saving the same file
+    /// again lands under the same name in every browser: WebKitGTK would overwrite it, the
+    /// others add ` (1)` or `(1)`), and returns where it is now.
+    pub fn set_aside(&self, path: &std::path::Path) -> PathBuf {
+        let name = path.file_name().expect("a file name");
+        let moved = self.aside.path().join(name);
+        std::fs::rename(path, &moved).expect("move the download aside");
+        moved
     }
 
     /// Leaves the page (`about:blank`): its worker and everything it was doing go with it, as

@@ -15,8 +15,9 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   run     install what is missing, build the page, start wharf-relay serving it on http://127.0.0.1:8080
-  test    [--browser chromium|firefox]: install what tests need, then run fmt, clippy and every
-          test in the workspace, the journeys in Chromium and then in Firefox ESR (or in one)
+  test    [--browser chromium|firefox|webkit]: install what tests need, then run fmt, clippy and
+          every test in the workspace, the journeys in Chromium and then in Firefox ESR (or in the
+          one named; WebKitGTK only when named)
   dist    [--relay TEMPLATE]: build the page into dist/ (release), for any static host and path;
           --relay writes dist/config.json naming the default relay (https://relay.example/relay/{url})
   bench   install what is missing, build, run the benchmarks (target/bench/report.md)
@@ -157,9 +158,11 @@ fn browsers(extra: &[String]) -> Result<(Vec<&'static str>, Vec<String>)> {
         chosen = match args.next().map(String::as_str) {
             Some("chromium") => Some("chromium"),
             Some("firefox") => Some("firefox"),
+            // WebKitGTK: opt-in, not in the default run (README, Browsers).
+            Some("webkit") => Some("webkit"),
             other => {
                 return Err(format!(
-                    "--browser takes chromium or firefox, not {other:?}"
+                    "--browser takes chromium, firefox or webkit, not {other:?}"
                 ))
             }
         };
@@ -188,6 +191,8 @@ mod tests {
         );
         let (one, rest) = browsers(&args(&["--browser", "firefox", "--", "x"])).expect("one");
         assert_eq!((one, rest), (vec!["firefox"], args(&["--", "x"])));
+        let (webkit, _) = browsers(&args(&["--browser", "webkit"])).expect("webkit");
+        assert_eq!(webkit, vec!["webkit"]);
         assert!(browsers(&args(&["--browser", "safari"])).is_err());
         assert!(browsers(&args(&["--browser"])).is_err());
     }

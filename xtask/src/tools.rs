@@ -20,6 +20,10 @@ const APT: &[(&str, &str)] = &[
     ("chromium-driver", "chromedriver"),
     // The journeys run in Firefox ESR too, through geckodriver (built from crates.io below).
     ("firefox-esr", "firefox-esr"),
+    // WebKitGTK's WebDriver and MiniBrowser (`--browser webkit`), which need an X display.
+    ("webkit2gtk-driver", "WebKitWebDriver"),
+    ("xvfb", "xvfb-run"),
+    ("xauth", "xauth"),
     // `ip addr replace`: the relay's rebinding tests put a public-class address on `lo`.
     ("iproute2", "ip"),
     // The archive journeys load what the page saved: podman (vfs, no daemon) and dockerd 20.10.
