@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use archive_checks::platforms::{check_platforms_archive, Chosen, ExpectIndex};
 use archive_checks::{check_image_archive, entries, entry, Expect};
+use common::seed::push_three_file_image;
 use common::{origin, serial, sha256_file, Browser, Relay, Stack};
 use serde_json::{json, Value};
 use wharf_oci::Digest;
@@ -22,22 +23,13 @@ use wharf_testkit::{Flavor, Mode, Pattern, Redirector, SeedPlatform};
 async fn journey_03_save_single_platform_image() {
     let _serial = serial().await;
     let stack = Stack::with_front(Mode::Anonymous).await;
-    let big = |seed| Pattern::new(seed).bytes(0, 3 << 20);
-    let files = [
-        ("data/one.bin", big(31)),
-        ("etc/motd", b"hello from wharf\n".to_vec()),
-        ("data/two.bin", big(32)),
-    ];
-    let layers: Vec<Vec<(String, Vec<u8>)>> = files
-        .iter()
-        .map(|(p, c)| vec![((*p).to_owned(), c.clone())])
-        .collect();
-    let platform = SeedPlatform::new("linux", "amd64", None);
-    let image = stack
-        .registry
-        .push_image_layers("single/app", Some("1"), Flavor::Oci, &platform, &layers)
-        .await
-        .expect("seed");
+    let (image, files) = push_three_file_image(
+        &stack.registry,
+        "single/app",
+        (31, 32),
+        b"hello from wharf\n",
+    )
+    .await;
     let browser = Browser::start().await;
     browser.open(&stack.relay.url("/")).await;
     browser.look_up(&stack.reference("single/app:1")).await;

@@ -15,8 +15,9 @@ use std::time::Duration;
 
 use archive_checks::{check_image_archive, Expect};
 use common::firefox::Kind;
+use common::seed::push_three_file_image;
 use common::{serial, sha256_file, Browser, Stack};
-use wharf_testkit::{Flavor, Mode, Pattern, SeedPlatform};
+use wharf_testkit::Mode;
 
 const DOWNLOAD_WAIT: Duration = Duration::from_secs(60);
 
@@ -108,22 +109,13 @@ async fn journey_16_private_window() {
 /// A three-layer image saved as one archive in the same window, two blob streams cut mid-way
 /// (resumed within the tab); the archive passes the usual checks.
 async fn save_whole_image(stack: &Stack, browser: &Browser) {
-    let big = |seed| Pattern::new(seed).bytes(0, 3 << 20);
-    let files = [
-        ("data/one.bin", big(61)),
-        ("etc/motd", b"private hello\n".to_vec()),
-        ("data/two.bin", big(62)),
-    ];
-    let layers: Vec<Vec<(String, Vec<u8>)>> = files
-        .iter()
-        .map(|(p, c)| vec![((*p).to_owned(), c.clone())])
-        .collect();
-    let platform = SeedPlatform::new("linux", "amd64", None);
-    let image = stack
-        .registry
-        .push_image_layers("private/whole", Some("1"), Flavor::Oci, &platform, &layers)
-        .await
-        .expect("seed");
+    let (image, files) = push_three_file_image(
+        &stack.registry,
+        "private/whole",
+        (61, 62),
+        b"private hello\n",
+    )
+    .await;
     browser.look_up(&stack.reference("private/whole:1")).await;
     browser.wait("button[data-export='archive']").await;
     stack.front().cut_blobs_after(1_500_000, 2);

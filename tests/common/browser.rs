@@ -361,8 +361,16 @@ impl Browser {
     pub async fn set_relay_setting(&self, text: &str) {
         self.press("Relay").await;
         let field = self.wait("[data-view='settings'] #relay").await;
-        field.clear().await.expect("clear");
-        field.send_keys(text).await.expect("type");
+        // In WebKitGTK the field was once reset to its old value while the test typed (the
+        // cause is not found yet: see the issue 12 notes); type again until it holds the text.
+        for _ in 0..3 {
+            field.clear().await.expect("clear");
+            field.send_keys(text).await.expect("type");
+            let value = field.prop("value").await.expect("value");
+            if value.as_deref() == Some(text) {
+                break;
+            }
+        }
         self.press("Save").await;
     }
 

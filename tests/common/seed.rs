@@ -41,3 +41,32 @@ pub async fn push_big_image(registry: &Registry, repo: &str, tag: &str, size: u6
         platform: None,
     }
 }
+
+/// The files of a three-layer image: two of 3 MiB pattern bytes (`seeds`) around a small one.
+pub type ThreeFiles = [(&'static str, Vec<u8>); 3];
+
+/// A linux/amd64 OCI image `repo:1` of three layers, one file each (see [`ThreeFiles`]).
+pub async fn push_three_file_image(
+    registry: &Registry,
+    repo: &str,
+    seeds: (u64, u64),
+    small: &[u8],
+) -> (SeededImage, ThreeFiles) {
+    let big = |seed| wharf_testkit::Pattern::new(seed).bytes(0, 3 << 20);
+    let files = [
+        ("data/one.bin", big(seeds.0)),
+        ("etc/motd", small.to_vec()),
+        ("data/two.bin", big(seeds.1)),
+    ];
+    let layers: Vec<Vec<(String, Vec<u8>)>> = files
+        .iter()
+        .map(|(p, c)| vec![((*p).to_owned(), c.clone())])
+        .collect();
+    let platform = wharf_testkit::SeedPlatform::new("linux", "amd64", None);
+    let flavor = wharf_testkit::Flavor::Oci;
+    let image = registry
+        .push_image_layers(repo, Some("1"), flavor, &platform, &layers)
+        .await
+        .expect("seed");
+    (image, files)
+}
