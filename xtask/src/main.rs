@@ -16,8 +16,8 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   run     install what is missing, build the page, start wharf-relay serving it on http://127.0.0.1:8080
   test    [--browser chromium|firefox|webkit]: install what tests need, then run fmt, clippy and
-          every test in the workspace, the journeys in Chromium and then in Firefox ESR (or in the
-          one named; WebKitGTK only when named)
+          every test in the workspace, the journeys in Chromium, then in Firefox ESR, then in
+          WebKitGTK (or in the one named)
   dist    [--relay TEMPLATE]: build the page into dist/ (release), for any static host and path;
           --relay writes dist/config.json naming the default relay (https://relay.example/relay/{url})
   bench   install what is missing, build, run the benchmarks (target/bench/report.md)
@@ -158,7 +158,6 @@ fn browsers(extra: &[String]) -> Result<(Vec<&'static str>, Vec<String>)> {
         chosen = match args.next().map(String::as_str) {
             Some("chromium") => Some("chromium"),
             Some("firefox") => Some("firefox"),
-            // WebKitGTK: opt-in, not in the default run (README, Browsers).
             Some("webkit") => Some("webkit"),
             other => {
                 return Err(format!(
@@ -169,7 +168,7 @@ fn browsers(extra: &[String]) -> Result<(Vec<&'static str>, Vec<String>)> {
     }
     let browsers = match chosen {
         Some(one) => vec![one],
-        None => vec!["chromium", "firefox"],
+        None => vec!["chromium", "firefox", "webkit"],
     };
     Ok((browsers, rest))
 }
@@ -187,7 +186,7 @@ mod tests {
         let (both, rest) = browsers(&args(&["journey_01"])).expect("default");
         assert_eq!(
             (both, rest),
-            (vec!["chromium", "firefox"], args(&["journey_01"]))
+            (vec!["chromium", "firefox", "webkit"], args(&["journey_01"]))
         );
         let (one, rest) = browsers(&args(&["--browser", "firefox", "--", "x"])).expect("one");
         assert_eq!((one, rest), (vec!["firefox"], args(&["--", "x"])));
