@@ -11,7 +11,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
 use super::firefox::{self, Kind};
-use super::webdriver::{Cdp, SetPermission};
+use super::webdriver::SessionPost;
 use super::{free_port, root};
 
 /// Headless Chromium through chromedriver, with its own profile and download folder.
@@ -133,7 +133,7 @@ impl Browser {
             // An incognito window does not take the profile's download folder.
             let params = json!({"behavior": "allow", "downloadPath": downloads.path()});
             client
-                .issue_cmd(Cdp("Page.setDownloadBehavior", params))
+                .issue_cmd(SessionPost::cdp("Page.setDownloadBehavior", params))
                 .await
                 .expect("set the incognito download folder");
         }
@@ -247,7 +247,7 @@ impl Browser {
     fn partials(&self) -> Vec<String> {
         self.download_names()
             .into_iter()
-            .filter(|n| n.ends_with(self.kind.partial_suffix()))
+            .filter(|n| self.kind.partial_suffix().is_some_and(|s| n.ends_with(s)))
             .collect()
     }
 
@@ -352,7 +352,7 @@ impl Browser {
             return;
         }
         self.client
-            .issue_cmd(SetPermission("clipboard-read"))
+            .issue_cmd(SessionPost::set_permission("clipboard-read"))
             .await
             .expect("set the clipboard-read permission");
     }

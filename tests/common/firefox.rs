@@ -24,12 +24,13 @@ impl Kind {
         }
     }
 
-    /// The suffix a download in progress has in the download folder.
-    pub fn partial_suffix(self) -> &'static str {
+    /// The suffix a download in progress has in the download folder (WebKitGTK writes under
+    /// the final name: see `Browser::downloaded`).
+    pub fn partial_suffix(self) -> Option<&'static str> {
         match self {
-            Kind::Chromium => ".crdownload",
-            Kind::Firefox => ".part",
-            Kind::WebKit => ".wkdownload",
+            Kind::Chromium => Some(".crdownload"),
+            Kind::Firefox => Some(".part"),
+            Kind::WebKit => None,
         }
     }
 }

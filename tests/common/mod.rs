@@ -241,3 +241,36 @@ pub fn sha256_file(path: &Path) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+/// After the front cut blob streams: the page got each again, resuming with `Range`, or (in
+/// WebKitGTK, which hands the page none of a cut body's bytes) asking a layer again from its
+/// start, with no `Range`.
+pub fn assert_cut_blobs_recovered(browser: &Browser, front: &Front, layers: &[wharf_oci::Digest]) {
+    let gets: Vec<(String, Vec<String>)> = front
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.contains("/blobs/"))
+        .map(|r| {
+            let range = r
+                .header_values("range")
+                .iter()
+                .map(|v| v.to_string())
+                .collect();
+            (r.path.clone(), range)
+        })
+        .collect();
+    if browser.kind == firefox::Kind::WebKit {
+        let asked = |d: &wharf_oci::Digest| {
+            let path = format!("/blobs/{d}");
+            gets.iter().filter(|(p, _)| p.ends_with(&path)).count()
+        };
+        let again = layers.iter().any(|d| asked(d) >= 2);
+        assert!(again, "a cut layer was asked again: {gets:#?}");
+    } else {
+        let ranged = gets.iter().any(|(_, range)| !range.is_empty());
+        assert!(
+            ranged,
+            "a cut blob stream was resumed with Range: {gets:#?}"
+        );
+    }
+}

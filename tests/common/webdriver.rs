@@ -1,45 +1,43 @@
-//! WebDriver commands fantoccini has no method for.
+//! WebDriver commands fantoccini has no method for: a `POST` to a path under the session.
 
-/// `POST /session/{id}/permissions` (the Permissions spec's WebDriver extension).
+/// `POST /session/{id}/<path>` with a JSON body.
 #[derive(Debug)]
-pub struct SetPermission(pub &'static str);
+pub struct SessionPost {
+    path: &'static str,
+    body: serde_json::Value,
+}
 
-impl fantoccini::wd::WebDriverCompatibleCommand for SetPermission {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/permissions",
-            session_id.unwrap_or_default()
-        ))
+impl SessionPost {
+    /// The Permissions spec's WebDriver extension: grants `name` to the page's origin.
+    pub fn set_permission(name: &str) -> SessionPost {
+        let body = serde_json::json!({"descriptor": {"name": name}, "state": "granted"});
+        SessionPost {
+            path: "permissions",
+            body,
+        }
     }
 
-    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        let body = serde_json::json!({"descriptor": {"name": self.0}, "state": "granted"});
-        (http::Method::POST, Some(body.to_string()))
+    /// chromedriver's `goog/cdp/execute`: one Chrome DevTools Protocol command.
+    pub fn cdp(cmd: &str, params: serde_json::Value) -> SessionPost {
+        let body = serde_json::json!({"cmd": cmd, "params": params});
+        SessionPost {
+            path: "goog/cdp/execute",
+            body,
+        }
     }
 }
 
-/// chromedriver's `POST /session/{id}/goog/cdp/execute`: one Chrome DevTools Protocol command.
-#[derive(Debug)]
-pub struct Cdp(pub &'static str, pub serde_json::Value);
-
-impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+impl fantoccini::wd::WebDriverCompatibleCommand for SessionPost {
     fn endpoint(
         &self,
         base_url: &url::Url,
         session_id: Option<&str>,
     ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session_id.unwrap_or_default()
-        ))
+        let session = session_id.unwrap_or_default();
+        base_url.join(&format!("session/{session}/{}", self.path))
     }
 
     fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        let body = serde_json::json!({"cmd": self.0, "params": self.1});
-        (http::Method::POST, Some(body.to_string()))
+        (http::Method::POST, Some(self.body.to_string()))
     }
 }
