@@ -5,8 +5,9 @@
 //! absolute times drift on a shared machine. Writes `target/bench/report.md` and
 //! `target/bench/report.json` and prints the table.
 //!
-//! `wharf-bench [--runs N] [--only hash,download,relay,weight,export,fairness] [--quick]`
-//! (`--quick`: small sizes and short wrk runs, to check that everything works).
+//! `wharf-bench [--runs N] [--only hash,download,relay,weight,export,fairness] [--quick]
+//! [--chromium-only]` (`--quick`: small sizes and short wrk runs, to check that everything works;
+//! `--chromium-only`: no Firefox rows in item 2, for quick A/B runs of one change).
 //! `--only save-proto` runs the save-path prototypes (`saveproto.rs`), never part of the default.
 //! `wharf-bench soak --secs N`: the relay under faults for N seconds (`soak/`).
 
@@ -45,6 +46,8 @@ pub struct Ctx {
     pub out: PathBuf,
     pub runs: usize,
     pub quick: bool,
+    /// Item 2 without its Firefox rows.
+    pub chromium_only: bool,
     pub relay_bin: PathBuf,
     pub dist: PathBuf,
 }
@@ -125,6 +128,7 @@ struct Args {
     runs: usize,
     only: Vec<String>,
     quick: bool,
+    chromium_only: bool,
 }
 
 fn parse_args(args: &[String]) -> std::result::Result<Args, String> {
@@ -132,11 +136,13 @@ fn parse_args(args: &[String]) -> std::result::Result<Args, String> {
         runs: 5,
         only: ITEMS.iter().map(|(_, key, _)| (*key).to_owned()).collect(),
         quick: false,
+        chromium_only: false,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--quick" => parsed.quick = true,
+            "--chromium-only" => parsed.chromium_only = true,
             "--runs" => {
                 let value = it.next().ok_or("--runs needs a number")?;
                 parsed.runs = value
@@ -234,6 +240,7 @@ async fn run(args: Args) -> Result<()> {
         root,
         runs: args.runs,
         quick: args.quick,
+        chromium_only: args.chromium_only,
     };
     let began = Instant::now();
     let wants = |key: &str| args.only.iter().any(|o| o == key);

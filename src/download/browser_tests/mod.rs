@@ -7,6 +7,7 @@ mod boot;
 mod engine;
 mod export;
 mod export_resume;
+mod hasher;
 mod job;
 mod memory;
 mod sha256;

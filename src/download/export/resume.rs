@@ -6,10 +6,10 @@
 //! with its verifier fed with them.
 
 use wharf_oci::archive::{Archive, Segment};
-use wharf_oci::digest::Hasher;
-use wharf_oci::{Algorithm, Verifier};
+use wharf_oci::Verifier;
 
 use super::super::opfs::{Sink, SyncFile};
+use super::writer::TarHash;
 use crate::net::body::ChunkBuffer;
 use crate::net::IoError;
 
@@ -17,16 +17,13 @@ use crate::net::IoError;
 pub struct Resumed {
     /// The index of the first segment to write.
     pub segment: usize,
-    /// The hash of every byte kept.
-    pub hasher: Hasher,
-    /// When that segment is a blob whose first bytes are kept: its verifier (fed with them) and
-    /// the tar's hash before it (to cut back to its start).
+    /// When that segment is a blob whose first bytes are kept: its verifier, fed with them (the
+    /// tar's hash is marked at the blob's start, to cut back to it).
     pub partial: Option<Partial>,
 }
 
 pub struct Partial {
     pub verifier: Verifier,
-    pub before: Hasher,
 }
 
 impl Resumed {
@@ -34,7 +31,6 @@ impl Resumed {
     pub fn fresh() -> Resumed {
         Resumed {
             segment: 0,
-            hasher: Hasher::new(Algorithm::Sha256),
             partial: None,
         }
     }
@@ -47,44 +43,44 @@ impl Resumed {
 }
 
 /// Checks the first `written` bytes of `file` against `archive`, cuts the file after the last
-/// good byte, and says where writing goes on. `progress` hears how far the check is.
-pub fn reread(
+/// good byte, and says where writing goes on; `hash` (fresh) hashes every byte kept.
+/// `progress` hears how far the check is.
+pub async fn reread(
     file: &mut SyncFile,
     archive: &Archive,
     written: u64,
     buffer: &mut ChunkBuffer,
+    hash: &mut TarHash,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Resumed, IoError> {
-    let mut hasher = Hasher::new(Algorithm::Sha256);
     let mut position = 0u64;
     for (segment, part) in archive.segments().iter().enumerate() {
         let available = written.saturating_sub(position);
         let kept = match part {
             Segment::Bytes(bytes) => {
                 let same = available >= part.len() && read_equal(file, position, bytes)?;
-                same.then(|| hasher.update(bytes))
+                same.then(|| hash.update(bytes))
             }
             Segment::Blob { digest, size } => {
-                let before = hasher.clone();
+                hash.mark();
                 let mut verifier = Verifier::new(digest.clone(), *size);
                 let take = available.min(*size);
-                read_into(file, position, take, buffer, &mut |chunk| {
-                    hasher.update(chunk);
-                    verifier.update(chunk)
-                })?;
+                let region = Region {
+                    offset: position,
+                    len: take,
+                };
+                read_into(file, region, buffer, hash, &mut verifier).await?;
                 if take < *size {
-                    // With nothing of the blob read, `hasher` is still `before`.
                     file.truncate(position + take)?;
                     return Ok(Resumed {
                         segment,
-                        hasher,
-                        partial: (take > 0).then_some(Partial { verifier, before }),
+                        partial: (take > 0).then_some(Partial { verifier }),
                     });
                 }
                 match verifier.finish() {
                     Ok(_) => Some(()),
                     Err(_) => {
-                        hasher = before;
+                        hash.rewind();
                         None
                     }
                 }
@@ -94,7 +90,6 @@ pub fn reread(
             file.truncate(position)?;
             return Ok(Resumed {
                 segment,
-                hasher,
                 partial: None,
             });
         }
@@ -104,7 +99,6 @@ pub fn reread(
     file.truncate(position)?;
     Ok(Resumed {
         segment: archive.segments().len(),
-        hasher,
         partial: None,
     })
 }
@@ -123,28 +117,36 @@ fn read_equal(file: &mut SyncFile, offset: u64, expected: &[u8]) -> Result<bool,
     Ok(found == expected)
 }
 
-/// Feeds `len` bytes of the file from `offset` to `each`, a buffer at a time.
-fn read_into(
-    file: &mut SyncFile,
+/// Bytes of the staged file.
+struct Region {
     offset: u64,
     len: u64,
+}
+
+/// Feeds `region` of the file to the tar's hash and the blob's verifier, a buffer at a time.
+async fn read_into(
+    file: &mut SyncFile,
+    region: Region,
     buffer: &mut ChunkBuffer,
-    each: &mut dyn FnMut(&[u8]) -> Result<(), wharf_oci::Error>,
+    hash: &mut TarHash,
+    verifier: &mut Verifier,
 ) -> Result<(), IoError> {
     let mut done = 0u64;
-    while done < len {
-        let want = usize::try_from(len - done)
+    while done < region.len {
+        hash.ready().await?;
+        let want = usize::try_from(region.len - done)
             .unwrap_or(usize::MAX)
             .min(buffer.capacity());
         let chunk = &mut buffer.wasm_mut()[..want];
-        let n = file.read_at(offset + done, chunk)?;
+        let n = file.read_at(region.offset + done, chunk)?;
         let Some(read) = chunk.get(..n).filter(|r| !r.is_empty()) else {
             return Err(IoError::Storage {
                 operation: "read back a staged archive".into(),
-                message: format!("the file ended at byte {}", offset + done),
+                message: format!("the file ended at byte {}", region.offset + done),
             });
         };
-        each(read)?;
+        hash.update(read);
+        verifier.update(read)?;
         done += n as u64;
     }
     Ok(())
