@@ -25,12 +25,13 @@ use wasm_bindgen::JsCast;
 use wharf_oci::digest::Hasher;
 use wharf_oci::{Algorithm, Digest};
 
+use crate::net::body::DEFAULT_CHUNK;
 use crate::net::{js, IoError};
 
-/// Buffers out at a time.
-pub const WINDOW: usize = 8;
-/// The size of each pooled buffer; longer writes are split.
-const PIECE: usize = 1 << 20;
+/// Buffers out at a time (4 MiB).
+pub const WINDOW: usize = 16;
+/// The size of each pooled buffer, a body chunk; longer writes are split.
+const PIECE: usize = DEFAULT_CHUNK;
 
 /// The download worker's boot script, relative to the worker (the same file as the page's).
 const SCRIPT: &str = "./worker.js";

@@ -32,7 +32,7 @@ extern "C" {
 }
 
 /// Default chunk size; see the throughput notes in the report of `download`.
-pub const DEFAULT_CHUNK: usize = 1 << 20;
+pub const DEFAULT_CHUNK: usize = 256 << 10;
 
 /// One JS buffer (lent to BYOB reads) and one Wasm buffer of the same capacity, reused for every
 /// chunk of every body of a job.
