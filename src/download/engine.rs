@@ -8,11 +8,13 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use wharf_oci::{Verified, Verifier};
+use wharf_oci::Verified;
 
+use super::hasher::SideHasher;
 use super::opfs::Sink;
 use super::range::{check_answer, AnswerProblem, BodyStart};
 use super::retry::{Decision, Failure, RetryPolicy};
+use super::verify::BlobCheck;
 use crate::net::body::{BodyReader, ChunkBuffer};
 use crate::net::{js, IoError};
 
@@ -80,6 +82,8 @@ pub struct Engine<'a> {
     /// browsers whose `fetch` does not apply backpressure (Firefox buffers a whole unread body;
     /// see [`window_for_this_browser`]). `None`: one request.
     pub window: Option<u64>,
+    /// Hashes fresh blobs on another thread ([`BlobCheck::start`]); `None`: here.
+    pub hasher: Option<SideHasher>,
 }
 
 /// The window size to use in this browser: 32 MiB in Firefox, none elsewhere.
@@ -101,10 +105,11 @@ enum Pumped {
 pub async fn fetch_blob<S: BlobSource, K: Sink, O: Observer>(
     engine: &mut Engine<'_>,
     source: &S,
-    mut verifier: Verifier,
+    verifier: impl Into<BlobCheck>,
     sink: &mut K,
     observer: &mut O,
 ) -> Result<Verified, IoError> {
+    let mut verifier = verifier.into();
     let size = verifier.expected_size();
     let base = sink
         .position()
@@ -122,11 +127,12 @@ pub async fn fetch_blob<S: BlobSource, K: Sink, O: Observer>(
         }
         let start = verifier.bytes_seen();
         if start == size {
-            return verifier.finish().map_err(IoError::from);
+            return verifier.finish().await;
         }
         let step = attempt_once(engine, source, &mut verifier, sink, base, observer).await;
         let (error, failure) = match step {
             Step::Done(result) => return result,
+            Step::Finished => return verifier.finish().await,
             Step::Next => continue,
             Step::Failed(error, failure) => (error, failure),
         };
@@ -150,6 +156,8 @@ pub async fn fetch_blob<S: BlobSource, K: Sink, O: Observer>(
 
 enum Step {
     Done(Result<Verified, IoError>),
+    /// Every byte arrived: check the digest.
+    Finished,
     /// The answer ended with progress but before the end of the blob (a window, or a server
     /// that sends less): ask for the rest.
     Next,
@@ -159,7 +167,7 @@ enum Step {
 async fn attempt_once<S: BlobSource, K: Sink, O: Observer>(
     engine: &mut Engine<'_>,
     source: &S,
-    verifier: &mut Verifier,
+    verifier: &mut BlobCheck,
     sink: &mut K,
     base: u64,
     observer: &mut O,
@@ -188,8 +196,8 @@ async fn attempt_once<S: BlobSource, K: Sink, O: Observer>(
         start,
         size,
     );
-    let restart = |verifier: &mut Verifier, sink: &mut K| {
-        *verifier = Verifier::new(verifier.expected().clone(), size);
+    let restart = |verifier: &mut BlobCheck, sink: &mut K| {
+        verifier.restart();
         sink.truncate(base)
     };
     match checked {
@@ -233,11 +241,7 @@ async fn attempt_once<S: BlobSource, K: Sink, O: Observer>(
             },
             Failure::StreamBroken,
         ),
-        Ok(Pumped::Ended) => {
-            let done =
-                std::mem::replace(verifier, Verifier::new(verifier.expected().clone(), size));
-            Step::Done(done.finish().map_err(IoError::from))
-        }
+        Ok(Pumped::Ended) => Step::Finished,
     }
 }
 
@@ -272,7 +276,7 @@ fn retryable(e: IoError) -> Step {
 async fn pump<K: Sink, O: Observer>(
     engine: &mut Engine<'_>,
     response: &web_sys::Response,
-    verifier: &mut Verifier,
+    verifier: &mut BlobCheck,
     sink: &mut K,
     observer: &mut O,
 ) -> Result<Pumped, IoError> {
@@ -281,7 +285,11 @@ async fn pump<K: Sink, O: Observer>(
     };
     let mut reader = BodyReader::new(&body, engine.buffer)?;
     loop {
-        if let Err(e) = sink.ready().await {
+        let ready = match sink.ready().await {
+            Ok(()) => verifier.ready().await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = ready {
             reader.cancel();
             return Err(e);
         }
@@ -295,10 +303,7 @@ async fn pump<K: Sink, O: Observer>(
                 }))
             }
         };
-        let stored = verifier
-            .update(chunk)
-            .map_err(IoError::from)
-            .and_then(|()| sink.write(chunk));
+        let stored = verifier.update(chunk).and_then(|()| sink.write(chunk));
         if let Err(e) = stored {
             reader.cancel();
             return Err(e);

@@ -77,6 +77,7 @@ async fn engine_resumes_a_broken_stream_with_range() {
         policy: FAST,
         cancel: &cancel,
         window: None,
+        hasher: None,
     };
     let mut sink = MemorySink::default();
     let mut seen = Seen::default();
@@ -117,6 +118,7 @@ async fn engine_honours_retry_after_and_gives_up_on_fatal_errors() {
         policy: FAST,
         cancel: &cancel,
         window: None,
+        hasher: None,
     };
     let mut seen = Seen::default();
     let verifier = Verifier::new(Digest::sha256_of(&bytes), bytes.len() as u64);
@@ -158,6 +160,7 @@ async fn windows_fetch_successive_ranges() {
         policy: FAST,
         cancel: &cancel,
         window: Some(1 << 20),
+        hasher: None,
     };
     let mut sink = MemorySink::default();
     let mut seen = Seen::default();

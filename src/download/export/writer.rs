@@ -4,12 +4,13 @@
 
 use wharf_oci::archive::{Archive, Segment};
 use wharf_oci::digest::Hasher;
-use wharf_oci::{Algorithm, Digest, Verifier};
+use wharf_oci::{Algorithm, Digest};
 
 use super::super::engine::{fetch_blob, BlobSource, Engine, Observer};
 use super::super::hasher::{self, SideHasher};
 use super::super::opfs::Sink;
 use super::super::protocol::{DownloadEvent, JobId};
+use super::super::verify::BlobCheck;
 use super::resume::Resumed;
 use crate::net::{js, IoError};
 
@@ -95,7 +96,10 @@ impl TarHash {
     pub fn rewind(&mut self) {
         match self {
             TarHash::Here(here) => {
-                here.hasher = here.mark.clone().unwrap_or_else(|| Hasher::new(Algorithm::Sha256));
+                here.hasher = here
+                    .mark
+                    .clone()
+                    .unwrap_or_else(|| Hasher::new(Algorithm::Sha256));
             }
             TarHash::Beside(side) => side.rewind(),
         }
@@ -305,11 +309,12 @@ pub async fn write_archive<B: Blobs, K: Sink>(
             }
             Segment::Blob { digest, size } => {
                 let verifier = match partial.take() {
-                    // Its start and the hash before it are the sink's mark already.
-                    Some(verifier) => verifier,
+                    // Its start and the hash before it are the sink's mark already; its
+                    // staged bytes were hashed here, so it goes on here.
+                    Some(verifier) => BlobCheck::from(verifier),
                     None => {
                         sink.begin_blob();
-                        Verifier::new(digest.clone(), *size)
+                        BlobCheck::start(digest.clone(), *size, engine.hasher.as_ref())
                     }
                 };
                 let start = sink.position() - verifier.bytes_seen();
