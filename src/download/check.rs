@@ -54,7 +54,6 @@ pub async fn run_check(
         policy: RetryPolicy::default(),
         cancel,
         window: window_for_this_browser(),
-        hasher: None,
     };
     let mut observer = EventObserver::new(id, job.size, emit);
     let verifier = Verifier::new(job.digest.clone(), job.size);

@@ -8,13 +8,11 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use wharf_oci::Verified;
+use wharf_oci::{Verified, Verifier};
 
-use super::hasher::SideHasher;
 use super::opfs::Sink;
 use super::range::{check_answer, AnswerProblem, BodyStart};
 use super::retry::{Decision, Failure, RetryPolicy};
-use super::verify::BlobCheck;
 use crate::net::body::{BodyReader, ChunkBuffer};
 use crate::net::{js, IoError};
 
@@ -82,8 +80,6 @@ pub struct Engine<'a> {
     /// browsers whose `fetch` does not apply backpressure (Firefox buffers a whole unread body;
     /// see [`window_for_this_browser`]). `None`: one request.
     pub window: Option<u64>,
-    /// Hashes fresh blobs on another thread ([`BlobCheck::start`]); `None`: here.
-    pub hasher: Option<SideHasher>,
 }
 
 /// The window size to use in this browser: 32 MiB in Firefox, none elsewhere.
@@ -105,11 +101,10 @@ enum Pumped {
 pub async fn fetch_blob<S: BlobSource, K: Sink, O: Observer>(
     engine: &mut Engine<'_>,
     source: &S,
-    verifier: impl Into<BlobCheck>,
+    mut verifier: Verifier,
     sink: &mut K,
     observer: &mut O,
 ) -> Result<Verified, IoError> {
-    let mut verifier = verifier.into();
     let size = verifier.expected_size();
     let base = sink
         .position()
@@ -127,12 +122,11 @@ pub async fn fetch_blob<S: BlobSource, K: Sink, O: Observer>(
         }
         let start = verifier.bytes_seen();
         if start == size {
-            return verifier.finish().await;
+            return verifier.finish().map_err(IoError::from);
         }
         let step = attempt_once(engine, source, &mut verifier, sink, base, observer).await;
         let (error, failure) = match step {
             Step::Done(result) => return result,
-            Step::Finished => return verifier.finish().await,
             Step::Next => continue,
             Step::Failed(error, failure) => (error, failure),
         };
@@ -156,8 +150,6 @@ pub async fn fetch_blob<S: BlobSource, K: Sink, O: Observer>(
 
 enum Step {
     Done(Result<Verified, IoError>),
-    /// Every byte arrived: check the digest.
-    Finished,
     /// The answer ended with progress but before the end of the blob (a window, or a server
     /// that sends less): ask for the rest.
     Next,
@@ -167,7 +159,7 @@ enum Step {
 async fn attempt_once<S: BlobSource, K: Sink, O: Observer>(
     engine: &mut Engine<'_>,
     source: &S,
-    verifier: &mut BlobCheck,
+    verifier: &mut Verifier,
     sink: &mut K,
     base: u64,
     observer: &mut O,
@@ -196,8 +188,8 @@ async fn attempt_once<S: BlobSource, K: Sink, O: Observer>(
         start,
         size,
     );
-    let restart = |verifier: &mut BlobCheck, sink: &mut K| {
-        verifier.restart();
+    let restart = |verifier: &mut Verifier, sink: &mut K| {
+        *verifier = Verifier::new(verifier.expected().clone(), size);
         sink.truncate(base)
     };
     match checked {
@@ -241,7 +233,11 @@ async fn attempt_once<S: BlobSource, K: Sink, O: Observer>(
             },
             Failure::StreamBroken,
         ),
-        Ok(Pumped::Ended) => Step::Finished,
+        Ok(Pumped::Ended) => {
+            let done =
+                std::mem::replace(verifier, Verifier::new(verifier.expected().clone(), size));
+            Step::Done(done.finish().map_err(IoError::from))
+        }
     }
 }
 
@@ -276,7 +272,7 @@ fn retryable(e: IoError) -> Step {
 async fn pump<K: Sink, O: Observer>(
     engine: &mut Engine<'_>,
     response: &web_sys::Response,
-    verifier: &mut BlobCheck,
+    verifier: &mut Verifier,
     sink: &mut K,
     observer: &mut O,
 ) -> Result<Pumped, IoError> {
@@ -285,11 +281,7 @@ async fn pump<K: Sink, O: Observer>(
     };
     let mut reader = BodyReader::new(&body, engine.buffer)?;
     loop {
-        let ready = match sink.ready().await {
-            Ok(()) => verifier.ready().await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = ready {
+        if let Err(e) = sink.ready().await {
             reader.cancel();
             return Err(e);
         }
@@ -303,7 +295,10 @@ async fn pump<K: Sink, O: Observer>(
                 }))
             }
         };
-        let stored = verifier.update(chunk).and_then(|()| sink.write(chunk));
+        let stored = verifier
+            .update(chunk)
+            .map_err(IoError::from)
+            .and_then(|()| sink.write(chunk));
         if let Err(e) = stored {
             reader.cancel();
             return Err(e);

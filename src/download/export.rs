@@ -30,7 +30,6 @@ use wharf_oci::manifest::{Fetched, ImageManifest, Manifest, Schema1};
 use wharf_oci::{Digest, Reference};
 
 use super::engine::{window_for_this_browser, CancelToken, Engine};
-use super::hasher;
 use super::opfs::{Staging, SyncFile};
 use super::protocol::{export_staged_name, DownloadEvent, ExportFormat, StartExport};
 use super::retry::RetryPolicy;
@@ -133,21 +132,12 @@ async fn fill(
     let mut buffer = ChunkBuffer::new(DEFAULT_CHUNK);
     let mut observer = ExportObserver::new(job.id, &planned.archive, emit);
     let mut hash = TarHash::beside().await;
-    let from = kept(
-        file,
-        &planned.archive,
-        total,
-        &mut buffer,
-        &mut hash,
-        &mut observer,
-    )
-    .await?;
+    let from = kept(file, &planned.archive, total, &mut buffer, &mut hash, &mut observer).await?;
     let mut engine = Engine {
         buffer: &mut buffer,
         policy: RetryPolicy::default(),
         cancel,
         window: window_for_this_browser(),
-        hasher: hasher::spawn_for(total).await,
     };
     let blobs = RegistryBlobs::new(client, &job.reference, cancel, &planned.urls);
     let mut sink = TarSink::resumed(file, &from, hash);

@@ -1,5 +1,5 @@
-//! Hashers on other threads: a blob's sha256 computed beside its reading and writing, and an
-//! archive's own sha256 beside the verification of its blobs.
+//! A second hasher on another thread: the sha256 of a whole archive, computed beside the blob
+//! verification instead of after it on the same thread.
 //!
 //! An export hashes every blob byte twice: once to verify the blob, once for the tar's own
 //! sha256. On one thread that is two SHA-256 passes in a row; here the tar's pass runs in a
@@ -12,9 +12,6 @@
 //! [`SideHasher::ready`] waits for one to come back: memory stays flat however far the hasher
 //! falls behind. The port keeps messages in order, so `mark` / `rewind` (to cut a restarted
 //! blob back out of the hash) and `finish` apply exactly where they were sent.
-//!
-//! The same kind of hasher also hashes each blob for its verification ([`super::verify`]), so that
-//! the job's own thread only reads and writes.
 //!
 //! Where no nested worker can be started (tests, or a browser without them), the caller hashes
 //! on its own thread instead ([`spawn`] answers `None`).
@@ -38,18 +35,6 @@ const PIECE: usize = DEFAULT_CHUNK;
 
 /// The download worker's boot script, relative to the worker (the same file as the page's).
 const SCRIPT: &str = "./worker.js";
-
-/// Blobs smaller than this are hashed on the job's own thread: starting a worker for them
-/// costs more than it saves.
-pub const BESIDE_FROM: u64 = 16 << 20;
-
-/// [`spawn`] for a job of `size` bytes: `None` below [`BESIDE_FROM`].
-pub async fn spawn_for(size: u64) -> Option<SideHasher> {
-    match size >= BESIDE_FROM {
-        true => spawn().await,
-        false => None,
-    }
-}
 
 /// Starts a hasher in a nested worker, or `None` where none can start: no boot data (the
 /// module was not started by `static/worker.js`), no `Worker` in workers, or a hasher that did
@@ -122,23 +107,8 @@ impl Shared {
     }
 }
 
-/// The job's end of a hasher on another thread (or on a port of this one, in tests). Clones
-/// share the one hasher (a job's blobs take turns); the last one stops its thread.
-#[derive(Clone)]
+/// The job's end of a hasher on another thread (or on a port of this one, in tests).
 pub struct SideHasher {
-    link: Rc<Link>,
-}
-
-impl std::fmt::Debug for SideHasher {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SideHasher")
-            .field("out", &self.out())
-            .field("thread", &self.link.worker.is_some())
-            .finish()
-    }
-}
-
-struct Link {
     port: web_sys::MessagePort,
     shared: Rc<Shared>,
     worker: Option<web_sys::Worker>,
@@ -183,20 +153,18 @@ impl SideHasher {
             handlers.push(on_crash);
         }
         SideHasher {
-            link: Rc::new(Link {
-                port,
-                shared,
-                worker,
-                _handlers: handlers,
-            }),
+            port,
+            shared,
+            worker,
+            _handlers: handlers,
         }
     }
 
     /// Waits for the hasher's first word: whether it came up.
     async fn started(&self) -> bool {
         self.send(&JsValue::from_str("hello"), None);
-        while !self.link.shared.started.get() {
-            if self.link.shared.failed.borrow().is_some() || self.wait().await.is_err() {
+        while !self.shared.started.get() {
+            if self.shared.failed.borrow().is_some() || self.wait().await.is_err() {
                 return false;
             }
         }
@@ -204,10 +172,9 @@ impl SideHasher {
     }
 
     /// Hashes `bytes` next (on the other side; this returns at once).
-    pub fn update(&self, bytes: &[u8]) {
+    pub fn update(&mut self, bytes: &[u8]) {
         for piece in bytes.chunks(PIECE) {
             let buffer = self
-                .link
                 .shared
                 .pool
                 .borrow_mut()
@@ -220,51 +187,40 @@ impl SideHasher {
             let set = |k: &str, v: &JsValue| Reflect::set(&message, &JsValue::from_str(k), v);
             // Setting a field of a fresh object cannot fail.
             let _ = set("bytes", &buffer).and_then(|_| set("len", &JsValue::from(piece.len())));
-            self.link.shared.out.set(self.link.shared.out.get() + 1);
+            self.shared.out.set(self.shared.out.get() + 1);
             self.send(&message, Some(&buffer));
         }
     }
 
     /// Remembers the hash as it is now (the start of a blob).
-    pub fn mark(&self) {
+    pub fn mark(&mut self) {
         self.send(&JsValue::from_str("mark"), None);
     }
 
     /// Puts back the hash remembered by the last [`mark`](SideHasher::mark).
-    pub fn rewind(&self) {
+    pub fn rewind(&mut self) {
         self.send(&JsValue::from_str("rewind"), None);
     }
 
     /// Buffers out now (at most [`WINDOW`] when every update waited for [`ready`](Self::ready)).
     pub fn out(&self) -> usize {
-        self.link.shared.out.get()
+        self.shared.out.get()
     }
 
     /// Waits until fewer than [`WINDOW`] buffers are out.
-    pub async fn ready(&self) -> Result<(), IoError> {
-        while self.link.shared.out.get() >= WINDOW {
+    pub async fn ready(&mut self) -> Result<(), IoError> {
+        while self.shared.out.get() >= WINDOW {
             self.wait().await?;
         }
         self.check()
     }
 
-    /// Starts again from nothing (and forgets the mark).
-    pub fn reset(&self) {
-        self.send(&JsValue::from_str("reset"), None);
-    }
-
     /// The digest of everything hashed (and not rewound).
     pub async fn finish(self) -> Result<Digest, IoError> {
-        self.digest().await
-    }
-
-    /// The digest of everything hashed (and not rewound); the hasher then starts again from
-    /// nothing, for the next blob.
-    pub async fn digest(&self) -> Result<Digest, IoError> {
         self.send(&JsValue::from_str("finish"), None);
         loop {
             self.check()?;
-            if let Some(hex) = self.link.shared.digest.borrow_mut().take() {
+            if let Some(hex) = self.shared.digest.borrow_mut().take() {
                 return Digest::new(Algorithm::Sha256, &hex).map_err(|e| failed(&e.to_string()));
             }
             self.wait().await?;
@@ -272,7 +228,7 @@ impl SideHasher {
     }
 
     fn check(&self) -> Result<(), IoError> {
-        match self.link.shared.failed.borrow().as_deref() {
+        match self.shared.failed.borrow().as_deref() {
             Some(reason) => Err(failed(reason)),
             None => Ok(()),
         }
@@ -281,20 +237,19 @@ impl SideHasher {
     fn send(&self, message: &JsValue, transfer: Option<&ArrayBuffer>) {
         let sent = match transfer {
             Some(buffer) => self
-                .link
                 .port
                 .post_message_with_transferable(message, &Array::of1(buffer)),
-            None => self.link.port.post_message(message),
+            None => self.port.post_message(message),
         };
         if let Err(e) = sent {
-            self.link.shared.fail(js::error_text(&e));
+            self.shared.fail(js::error_text(&e));
         }
     }
 
     /// Until the hasher next says something.
     async fn wait(&self) -> Result<(), IoError> {
         self.check()?;
-        let shared = Rc::clone(&self.link.shared);
+        let shared = Rc::clone(&self.shared);
         let promise = js_sys::Promise::new(&mut |resolve, _| {
             *shared.wake.borrow_mut() = Some(resolve);
         });
@@ -305,7 +260,7 @@ impl SideHasher {
     }
 }
 
-impl Drop for Link {
+impl Drop for SideHasher {
     fn drop(&mut self) {
         self.port.set_onmessage(None);
         self.port.close();
@@ -327,43 +282,35 @@ pub fn serve(port: web_sys::MessagePort) {
     let mut mark: Option<Hasher> = None;
     let mut scratch = vec![0u8; PIECE];
     let reply = port.clone();
-    let handler =
-        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-            let data = e.data();
-            let answer = match data.as_string().as_deref() {
-                Some("hello") => field_object("started", &JsValue::TRUE),
-                Some("mark") => {
-                    mark = Some(hasher.clone());
+    let handler = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+        let data = e.data();
+        let answer = match data.as_string().as_deref() {
+            Some("hello") => field_object("started", &JsValue::TRUE),
+            Some("mark") => {
+                mark = Some(hasher.clone());
+                return;
+            }
+            Some("rewind") => {
+                hasher = mark.clone().unwrap_or_else(|| Hasher::new(Algorithm::Sha256));
+                return;
+            }
+            Some("finish") => {
+                let done = std::mem::replace(&mut hasher, Hasher::new(Algorithm::Sha256));
+                field_object("digest", &JsValue::from_str(done.finish().hex()))
+            }
+            _ => match take_bytes(&data, &mut scratch) {
+                Some((buffer, len)) => {
+                    hasher.update(&scratch[..len]);
+                    let back = field_object("back", &buffer);
+                    let _ = reply.post_message_with_transferable(&back, &Array::of1(&buffer));
                     return;
                 }
-                Some("reset") => {
-                    hasher = Hasher::new(Algorithm::Sha256);
-                    mark = None;
-                    return;
-                }
-                Some("rewind") => {
-                    hasher = mark
-                        .clone()
-                        .unwrap_or_else(|| Hasher::new(Algorithm::Sha256));
-                    return;
-                }
-                Some("finish") => {
-                    let done = std::mem::replace(&mut hasher, Hasher::new(Algorithm::Sha256));
-                    field_object("digest", &JsValue::from_str(done.finish().hex()))
-                }
-                _ => match take_bytes(&data, &mut scratch) {
-                    Some((buffer, len)) => {
-                        hasher.update(&scratch[..len]);
-                        let back = field_object("back", &buffer);
-                        let _ = reply.post_message_with_transferable(&back, &Array::of1(&buffer));
-                        return;
-                    }
-                    None => return,
-                },
-            };
-            // A port whose other end is gone drops what is posted to it.
-            let _ = reply.post_message(&answer);
-        });
+                None => return,
+            },
+        };
+        // A port whose other end is gone drops what is posted to it.
+        let _ = reply.post_message(&answer);
+    });
     port.set_onmessage(Some(handler.as_ref().unchecked_ref()));
     // The handler lives as long as the hasher's thread (one per export).
     handler.forget();

@@ -8,11 +8,9 @@ use wharf_oci::request::ByteRange;
 use super::engine::{
     fetch_blob, window_for_this_browser, BlobSource, CancelToken, Engine, Observer,
 };
-use super::hasher::{self, SideHasher};
 use super::opfs::{Sink, Staging, SyncFile};
 use super::protocol::{staged_name, DownloadEvent, JobId, StartDownload};
 use super::retry::RetryPolicy;
-use super::verify::BlobCheck;
 use crate::net::body::ChunkBuffer;
 use crate::net::{js, IoError, RegistryClient};
 
@@ -141,7 +139,6 @@ pub async fn run_download(
         file_name: &job.file_name,
         policy: RetryPolicy::default(),
         window: window_for_this_browser(),
-        hasher: hasher::spawn_for(job.size).await,
     };
     blob.run(&source, cancel, emit).await
 }
@@ -156,8 +153,6 @@ pub struct BlobJob<'a> {
     pub policy: RetryPolicy,
     /// See [`Engine::window`].
     pub window: Option<u64>,
-    /// See [`Engine::hasher`].
-    pub hasher: Option<SideHasher>,
 }
 
 impl BlobJob<'_> {
@@ -235,20 +230,13 @@ impl BlobJob<'_> {
             &mut observer,
         )?;
         let resumed = verifier.bytes_seen() > 0;
-        let fresh = || BlobCheck::start(self.digest.clone(), self.size, self.hasher.as_ref());
-        // Staged bytes were hashed here while they were read back: that blob goes on here.
-        let check = match resumed {
-            true => BlobCheck::from(verifier),
-            false => fresh(),
-        };
         let mut engine = Engine {
             buffer: &mut buffer,
             policy: self.policy,
             cancel,
             window: self.window,
-            hasher: self.hasher.clone(),
         };
-        let first = fetch_blob(&mut engine, source, check, file, &mut observer).await;
+        let first = fetch_blob(&mut engine, source, verifier, file, &mut observer).await;
         match first {
             // Staged bytes from an earlier run may be what failed: start over once, from nothing.
             Err(IoError::DigestMismatch { .. } | IoError::SizeMismatch { .. }) if resumed => {
@@ -259,7 +247,8 @@ impl BlobJob<'_> {
                 );
                 file.truncate(0)?;
                 observer.progress(0);
-                fetch_blob(&mut engine, source, fresh(), file, &mut observer).await
+                let fresh = Verifier::new(self.digest.clone(), self.size);
+                fetch_blob(&mut engine, source, fresh, file, &mut observer).await
             }
             other => other,
         }

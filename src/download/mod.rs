@@ -8,8 +8,7 @@
 //! - [`check`]: a blob streamed again through another relay and verified, nothing kept.
 //! - [`job`]: one blob job (stage by digest, resume after a closed tab, clean up).
 //! - [`export`]: one image saved as one archive (tar headers and several blobs, one file).
-//! - [`hasher`]: sha256 in a nested worker: a blob's beside its reading and writing, an
-//!   archive's own beside its blobs' ([`verify`]: a blob's check, hashed here or there).
+//! - [`hasher`]: the archive's own sha256 in a nested worker, beside the blob verification.
 //! - [`worker`]: the worker's main loop; [`manager`]: the page side, and saving.
 
 pub mod check;
@@ -23,7 +22,6 @@ pub mod opfs;
 pub mod protocol;
 pub mod range;
 pub mod retry;
-pub mod verify;
 pub mod worker;
 
 pub use engine::{fetch_blob, BlobSource, CancelToken, Engine, Observer};

@@ -77,7 +77,6 @@ async fn engine_resumes_a_broken_stream_with_range() {
         policy: FAST,
         cancel: &cancel,
         window: None,
-        hasher: None,
     };
     let mut sink = MemorySink::default();
     let mut seen = Seen::default();
@@ -118,7 +117,6 @@ async fn engine_honours_retry_after_and_gives_up_on_fatal_errors() {
         policy: FAST,
         cancel: &cancel,
         window: None,
-        hasher: None,
     };
     let mut seen = Seen::default();
     let verifier = Verifier::new(Digest::sha256_of(&bytes), bytes.len() as u64);
@@ -160,7 +158,6 @@ async fn windows_fetch_successive_ranges() {
         policy: FAST,
         cancel: &cancel,
         window: Some(1 << 20),
-        hasher: None,
     };
     let mut sink = MemorySink::default();
     let mut seen = Seen::default();

@@ -6,7 +6,6 @@ use wharf_oci::archive::{Archive, BlobRef, Format, ImageName, ImagePlan};
 
 use super::super::export::resume::Resumed;
 use super::super::export::writer::{write_archive, Blobs, ExportObserver, TarHash, TarSink};
-use super::super::hasher::SideHasher;
 use super::*;
 
 /// Each blob from its own scripted [`FakeSource`].
@@ -70,7 +69,6 @@ async fn write(
     archive: &Archive,
     blobs: &FakeBlobs,
     hash: TarHash,
-    hasher: Option<SideHasher>,
 ) -> (Result<(), IoError>, Vec<u8>, Digest, Vec<DownloadEvent>) {
     let cancel = CancelToken::new();
     let mut buffer = ChunkBuffer::new(1 << 20);
@@ -79,7 +77,6 @@ async fn write(
         policy: FAST,
         cancel: &cancel,
         window: None,
-        hasher,
     };
     let mut events = Vec::new();
     let mut emit = |e: DownloadEvent| events.push(e);
@@ -94,19 +91,16 @@ async fn write(
 
 #[wasm_bindgen_test]
 async fn archive_streams_every_blob_verified_and_hashes_the_whole_tar() {
-    archive_streams_every_blob_verified_body(TarHash::here(), None).await;
+    archive_streams_every_blob_verified_body(TarHash::here()).await;
 }
 
-/// The same with the tar's hash and the blobs' beside the job (hashers on ports, as nested
-/// workers have).
+/// The same with the tar's hash beside the job (a hasher on a port, as a nested worker has).
 #[wasm_bindgen_test]
 async fn archive_hashed_beside_follows_resumes_and_restarts() {
-    let blobs = super::hasher::side().await;
-    archive_streams_every_blob_verified_body(super::hasher::on_this_thread().await, Some(blobs))
-        .await;
+    archive_streams_every_blob_verified_body(super::hasher::on_this_thread().await).await;
 }
 
-async fn archive_streams_every_blob_verified_body(hash: TarHash, hasher: Option<SideHasher>) {
+async fn archive_streams_every_blob_verified_body(hash: TarHash) {
     let (archive, layers) = planned();
     let by_digest: HashMap<Digest, Vec<u8>> = layers
         .iter()
@@ -131,7 +125,7 @@ async fn archive_streams_every_blob_verified_body(hash: TarHash, hasher: Option<
         (Digest::sha256_of(&layers[2]), restarting),
     ]));
 
-    let (result, out, digest, events) = write(&archive, &blobs, hash, hasher).await;
+    let (result, out, digest, events) = write(&archive, &blobs, hash).await;
     result.expect("every blob verified");
     assert_eq!(out.len() as u64, archive.total_size());
     assert!(out == expected, "the tar is byte for byte the planned one");
@@ -196,7 +190,7 @@ async fn a_tampered_blob_fails_the_archive() {
             FakeSource::new(layers[2].clone()),
         ),
     ]));
-    let (result, _, _, _) = write(&archive, &blobs, TarHash::here(), None).await;
+    let (result, _, _, _) = write(&archive, &blobs, TarHash::here()).await;
     match result {
         Err(IoError::DigestMismatch { expected, actual }) => {
             assert_eq!(expected, Digest::sha256_of(&layers[1]));
@@ -215,7 +209,7 @@ async fn a_missing_blob_is_reported_not_skipped() {
         Digest::sha256_of(&layers[0]),
         FakeSource::new(layers[0].clone()),
     )]));
-    let (result, _, _, _) = write(&archive, &blobs, TarHash::here(), None).await;
+    let (result, _, _, _) = write(&archive, &blobs, TarHash::here()).await;
     match result {
         Err(IoError::BlobUnknown { digest, .. }) => {
             assert_eq!(digest, Digest::sha256_of(&layers[1]).to_string())
@@ -239,7 +233,6 @@ async fn a_cancelled_archive_stops_between_blobs() {
         policy: FAST,
         cancel: &cancel,
         window: None,
-        hasher: None,
     };
     let mut emit = |_: DownloadEvent| {};
     let mut out = MemorySink::default();

@@ -65,7 +65,6 @@ pub(super) async fn run_job(
         file_name: "blob.bin",
         policy: FAST,
         window: None,
-        hasher: super::hasher::for_jobs().await,
     };
     let mut events = Vec::new();
     let last = job.run(source, cancel, &mut |e| events.push(e)).await;

@@ -4,13 +4,12 @@
 
 use wharf_oci::archive::{Archive, Segment};
 use wharf_oci::digest::Hasher;
-use wharf_oci::{Algorithm, Digest};
+use wharf_oci::{Algorithm, Digest, Verifier};
 
 use super::super::engine::{fetch_blob, BlobSource, Engine, Observer};
 use super::super::hasher::{self, SideHasher};
 use super::super::opfs::Sink;
 use super::super::protocol::{DownloadEvent, JobId};
-use super::super::verify::BlobCheck;
 use super::resume::Resumed;
 use crate::net::{js, IoError};
 
@@ -96,10 +95,7 @@ impl TarHash {
     pub fn rewind(&mut self) {
         match self {
             TarHash::Here(here) => {
-                here.hasher = here
-                    .mark
-                    .clone()
-                    .unwrap_or_else(|| Hasher::new(Algorithm::Sha256));
+                here.hasher = here.mark.clone().unwrap_or_else(|| Hasher::new(Algorithm::Sha256));
             }
             TarHash::Beside(side) => side.rewind(),
         }
@@ -309,12 +305,11 @@ pub async fn write_archive<B: Blobs, K: Sink>(
             }
             Segment::Blob { digest, size } => {
                 let verifier = match partial.take() {
-                    // Its start and the hash before it are the sink's mark already; its
-                    // staged bytes were hashed here, so it goes on here.
-                    Some(verifier) => BlobCheck::from(verifier),
+                    // Its start and the hash before it are the sink's mark already.
+                    Some(verifier) => verifier,
                     None => {
                         sink.begin_blob();
-                        BlobCheck::start(digest.clone(), *size, engine.hasher.as_ref())
+                        Verifier::new(digest.clone(), *size)
                     }
                 };
                 let start = sink.position() - verifier.bytes_seen();
