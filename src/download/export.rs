@@ -132,7 +132,15 @@ async fn fill(
     let mut buffer = ChunkBuffer::new(DEFAULT_CHUNK);
     let mut observer = ExportObserver::new(job.id, &planned.archive, emit);
     let mut hash = TarHash::beside().await;
-    let from = kept(file, &planned.archive, total, &mut buffer, &mut hash, &mut observer).await?;
+    let from = kept(
+        file,
+        &planned.archive,
+        total,
+        &mut buffer,
+        &mut hash,
+        &mut observer,
+    )
+    .await?;
     let mut engine = Engine {
         buffer: &mut buffer,
         policy: RetryPolicy::default(),

@@ -282,35 +282,38 @@ pub fn serve(port: web_sys::MessagePort) {
     let mut mark: Option<Hasher> = None;
     let mut scratch = vec![0u8; PIECE];
     let reply = port.clone();
-    let handler = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-        let data = e.data();
-        let answer = match data.as_string().as_deref() {
-            Some("hello") => field_object("started", &JsValue::TRUE),
-            Some("mark") => {
-                mark = Some(hasher.clone());
-                return;
-            }
-            Some("rewind") => {
-                hasher = mark.clone().unwrap_or_else(|| Hasher::new(Algorithm::Sha256));
-                return;
-            }
-            Some("finish") => {
-                let done = std::mem::replace(&mut hasher, Hasher::new(Algorithm::Sha256));
-                field_object("digest", &JsValue::from_str(done.finish().hex()))
-            }
-            _ => match take_bytes(&data, &mut scratch) {
-                Some((buffer, len)) => {
-                    hasher.update(&scratch[..len]);
-                    let back = field_object("back", &buffer);
-                    let _ = reply.post_message_with_transferable(&back, &Array::of1(&buffer));
+    let handler =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+            let data = e.data();
+            let answer = match data.as_string().as_deref() {
+                Some("hello") => field_object("started", &JsValue::TRUE),
+                Some("mark") => {
+                    mark = Some(hasher.clone());
                     return;
                 }
-                None => return,
-            },
-        };
-        // A port whose other end is gone drops what is posted to it.
-        let _ = reply.post_message(&answer);
-    });
+                Some("rewind") => {
+                    hasher = mark
+                        .clone()
+                        .unwrap_or_else(|| Hasher::new(Algorithm::Sha256));
+                    return;
+                }
+                Some("finish") => {
+                    let done = std::mem::replace(&mut hasher, Hasher::new(Algorithm::Sha256));
+                    field_object("digest", &JsValue::from_str(done.finish().hex()))
+                }
+                _ => match take_bytes(&data, &mut scratch) {
+                    Some((buffer, len)) => {
+                        hasher.update(&scratch[..len]);
+                        let back = field_object("back", &buffer);
+                        let _ = reply.post_message_with_transferable(&back, &Array::of1(&buffer));
+                        return;
+                    }
+                    None => return,
+                },
+            };
+            // A port whose other end is gone drops what is posted to it.
+            let _ = reply.post_message(&answer);
+        });
     port.set_onmessage(Some(handler.as_ref().unchecked_ref()));
     // The handler lives as long as the hasher's thread (one per export).
     handler.forget();

@@ -171,7 +171,11 @@ pub async fn run(ctx: &Ctx, services: &Services) -> Result<Outcome> {
         ),
     ];
     let mut rows = rows;
-    let firefox = if ctx.chromium_only { &[][..] } else { &FIREFOX[..] };
+    let firefox = if ctx.chromium_only {
+        &[][..]
+    } else {
+        &FIREFOX[..]
+    };
     for kind in firefox.iter().copied() {
         let runs = ctx.runs.min(3);
         let (more, said) = firefox_rows(

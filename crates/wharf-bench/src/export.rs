@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use crate::browser::{temp_dir, Browser};
-use crate::download::cpu_row;
+use crate::browser::{temp_dir, Browser, Kind};
+use crate::download::{cpu_row, renderer_sampler};
 use crate::error::{Error, Result};
-use crate::procs::{cpu_summary, quote, timed_sh, CpuMeter};
+use crate::procs::{cpu_summary, page_rss, quote, timed_sh, CpuMeter};
 use crate::report::{Goal, Row, Stats};
 use crate::seed::push_pattern_image;
 use crate::{Ctx, Outcome, Services};
@@ -22,6 +22,8 @@ struct PageRun {
     secs: f64,
     /// Until the browser's download began (every blob fetched, verified and staged).
     handover_secs: f64,
+    /// Peak growth of Chromium's renderer processes (page and workers) in bytes.
+    renderer_growth: u64,
     cpu: BTreeMap<String, f64>,
 }
 
@@ -70,6 +72,11 @@ pub async fn run(ctx: &Ctx, services: &Services) -> Result<Outcome> {
             let secs: Vec<f64> = runs.iter().map(|r| r.secs).collect();
             let handover: Vec<f64> = runs.iter().map(|r| r.handover_secs).collect();
             let page_cpu: Vec<_> = runs.iter().map(|r| r.cpu.clone()).collect();
+            let mib = (1u64 << 20) as f64;
+            let growth: Vec<f64> = runs
+                .iter()
+                .map(|r| r.renderer_growth as f64 / mib)
+                .collect();
             let what = format!("whole-image save, {LAYERS} layers, {} MiB", total >> 20);
             rows.push(cpu_row(
                 5,
@@ -79,6 +86,13 @@ pub async fn run(ctx: &Ctx, services: &Services) -> Result<Outcome> {
                 "skopeo copy",
                 &skopeo_cpu,
             ));
+            rows.push(
+                Row::new(5, &format!("{what}: renderer + workers peak RSS growth"), "MiB")
+                    .ours(Stats::of(&growth))
+                    .anchor("budget", Some(Stats::exact(64.0)))
+                    .goal(Goal::Below(64.0))
+                    .note("sum of Chromium --type=renderer processes (page, download worker and its hashers), sampled every 100 ms"),
+            );
             let details = vec![
                 format!(
                     "Save image runs (s): {secs:.2?}; the browser's download began at (s): {handover:.2?}"
@@ -127,6 +141,9 @@ async fn page_run(
     };
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let entries_before = browser.count("[data-download]").await;
+    let driver = browser.driver_pid();
+    let renderer_before = page_rss(driver, Kind::Chromium.page_process());
+    let sampler = renderer_sampler(driver);
     let cpu = CpuMeter::start();
     let since = Instant::now();
     save.click()
@@ -150,9 +167,11 @@ async fn page_run(
         .landed(since, Duration::from_secs(900), |n| n.ends_with(".tar"))
         .await?;
     let cpu = cpu.finish();
+    let renderer_peak = sampler.finish();
     let run = PageRun {
         secs: landed.done.as_secs_f64(),
         handover_secs: landed.first_seen.as_secs_f64(),
+        renderer_growth: renderer_peak.saturating_sub(renderer_before),
         cpu,
     };
     let len = std::fs::metadata(&landed.path)

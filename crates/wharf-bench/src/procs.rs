@@ -217,9 +217,15 @@ pub fn cpu_by_kind(root: u32) -> BTreeMap<String, u64> {
             continue;
         };
         if kind == "chromium renderer" {
+            let mut live = 0;
             for (thread, ticks) in thread_ticks(pid) {
+                live += ticks;
                 *out.entry(format!("renderer thread {thread}")).or_default() += ticks;
             }
+            // The process's own figure also holds threads that ended (a nested worker stopped
+            // at the end of its job), which no task entry shows any more.
+            let all = ticks_of(&format!("/proc/{pid}/stat")).unwrap_or(live);
+            *out.entry(ENDED_THREADS.to_owned()).or_default() += all.saturating_sub(live);
         } else if let Some(ticks) = ticks_of(&format!("/proc/{pid}/stat")) {
             *out.entry(kind).or_default() += ticks;
         }
@@ -291,6 +297,9 @@ fn thread_ticks(pid: u32) -> Vec<(String, u64)> {
     }
     out
 }
+
+/// The kind under which renderer threads that ended are counted (nested workers).
+pub const ENDED_THREADS: &str = "renderer threads that ended";
 
 /// The kind under which [`CpuMeter`] counts children that ended in between (the anchors' shell,
 /// curl, sha256sum, skopeo).

@@ -49,9 +49,16 @@ async fn finish(name: &str, archive: &Archive, blobs: &FakeBlobs) -> (usize, boo
     let written = file.size().expect("size");
     let mut buffer = ChunkBuffer::new(1 << 20);
     let mut hash = super::hasher::on_this_thread().await;
-    let from = reread(&mut file, archive, written, &mut buffer, &mut hash, &mut |_| ())
-        .await
-        .expect("reread");
+    let from = reread(
+        &mut file,
+        archive,
+        written,
+        &mut buffer,
+        &mut hash,
+        &mut |_| (),
+    )
+    .await
+    .expect("reread");
     let (segment, partial) = (from.segment, from.partial.is_some());
     let cancel = CancelToken::new();
     let mut engine = Engine {

@@ -54,7 +54,10 @@ async fn buffers_out_stay_within_the_window() {
     for _ in 0..40 {
         all.extend_from_slice(&bytes);
     }
-    assert_eq!(side.finish().await.expect("digest"), Digest::sha256_of(&all));
+    assert_eq!(
+        side.finish().await.expect("digest"),
+        Digest::sha256_of(&all)
+    );
 }
 
 #[wasm_bindgen_test]

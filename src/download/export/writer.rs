@@ -95,7 +95,10 @@ impl TarHash {
     pub fn rewind(&mut self) {
         match self {
             TarHash::Here(here) => {
-                here.hasher = here.mark.clone().unwrap_or_else(|| Hasher::new(Algorithm::Sha256));
+                here.hasher = here
+                    .mark
+                    .clone()
+                    .unwrap_or_else(|| Hasher::new(Algorithm::Sha256));
             }
             TarHash::Beside(side) => side.rewind(),
         }
