@@ -18,13 +18,3 @@ pub fn wharf_worker_main() {
     #[cfg(target_arch = "wasm32")]
     wharf::download::worker::run();
 }
-
-/// The archive hasher's entry point: a nested worker started by the download worker, which
-/// hashes what arrives on `port` (see `static/worker.js` and `wharf::download::hasher`).
-#[wasm_bindgen]
-pub fn wharf_hasher_main(port: web_sys::MessagePort) {
-    #[cfg(target_arch = "wasm32")]
-    wharf::download::hasher::serve(port);
-    #[cfg(not(target_arch = "wasm32"))]
-    drop(port);
-}

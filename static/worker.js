@@ -2,23 +2,15 @@
 // second build: the page posts `{ glue, module }` first — the URL of its wasm-bindgen JS glue
 // and its compiled `WebAssembly.Module` — and this script instantiates them and hands over to
 // `wharf_worker_main` (src/main.rs), which installs the real message handler and says `ready`.
-// The download worker keeps `{ glue, module }` as `self.wharfBoot`, to start this same script
-// again as a nested worker that hashes archives beside it: that first message also carries a
-// `hasher` MessagePort, and the script hands over to `wharf_hasher_main` (src/download/hasher.rs).
 // A failure here is reported as a `crashed` message (`WorkerMessage::Crashed` in JSON), which the page turns into failed jobs.
 self.addEventListener(
   "message",
   async (event) => {
     try {
-      const { glue, module, hasher } = event.data;
+      const { glue, module } = event.data;
       const bindings = await import(glue);
       await bindings.default({ module_or_path: module });
-      if (hasher) {
-        bindings.wharf_hasher_main(hasher);
-      } else {
-        self.wharfBoot = { glue, module };
-        bindings.wharf_worker_main();
-      }
+      bindings.wharf_worker_main();
     } catch (err) {
       const message = `the worker could not start: ${(err && err.message) || err}`;
       self.postMessage(JSON.stringify({ crashed: { message } }));

@@ -281,10 +281,6 @@ async fn pump<K: Sink, O: Observer>(
     };
     let mut reader = BodyReader::new(&body, engine.buffer)?;
     loop {
-        if let Err(e) = sink.ready().await {
-            reader.cancel();
-            return Err(e);
-        }
         let chunk = match reader.next().await {
             Ok(Some(chunk)) => chunk,
             Ok(None) => return Ok(Pumped::Ended),

@@ -8,8 +8,7 @@
 //! 2. Stage one file (`export-<manifest hex>-<format>-<ms>.tar`) and write the segments in
 //!    order ([`writer::write_archive`]): small ones from memory, each blob streamed through the
 //!    engine (verified while it streams, resumed within the blob after a broken stream), so no
-//!    layer is ever held in memory. The whole tar is hashed as it is written, in a nested
-//!    worker ([`super::hasher`]) where one starts, so the two hashes run side by side.
+//!    layer is ever held in memory. The whole tar is hashed as it is written.
 //! 3. Only when every blob verified: [`DownloadEvent::Verified`] with the tar's sha256 (the
 //!    archive is deterministic, so the same image gives the same sha256 anywhere). On any
 //!    failure or cancel the staged file is removed and nothing is offered.
@@ -37,7 +36,7 @@ use crate::net::body::{ChunkBuffer, DEFAULT_CHUNK};
 use crate::net::{js, IoError, RegistryClient};
 use resume::Resumed;
 use sources::RegistryBlobs;
-use writer::{write_archive, ExportObserver, TarHash, TarSink};
+use writer::{write_archive, ExportObserver, TarSink};
 
 /// Largest image config read into memory (as when looking an image up).
 const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
@@ -131,16 +130,7 @@ async fn fill(
 ) -> Result<Digest, IoError> {
     let mut buffer = ChunkBuffer::new(DEFAULT_CHUNK);
     let mut observer = ExportObserver::new(job.id, &planned.archive, emit);
-    let mut hash = TarHash::beside().await;
-    let from = kept(
-        file,
-        &planned.archive,
-        total,
-        &mut buffer,
-        &mut hash,
-        &mut observer,
-    )
-    .await?;
+    let from = kept(file, &planned.archive, total, &mut buffer, &mut observer)?;
     let mut engine = Engine {
         buffer: &mut buffer,
         policy: RetryPolicy::default(),
@@ -148,7 +138,7 @@ async fn fill(
         window: window_for_this_browser(),
     };
     let blobs = RegistryBlobs::new(client, &job.reference, cancel, &planned.urls);
-    let mut sink = TarSink::resumed(file, &from, hash);
+    let mut sink = TarSink::resumed(file, &from);
     write_archive(
         &mut engine,
         &planned.archive,
@@ -158,17 +148,16 @@ async fn fill(
         from,
     )
     .await?;
-    sink.finish().await
+    Ok(sink.finish())
 }
 
 /// What a closed tab left in the staged file (read back and checked), or nothing. Asks for the
 /// whole size first, so that a full disk or quota fails before any download.
-async fn kept(
+fn kept(
     file: &mut SyncFile,
     archive: &Archive,
     total: u64,
     buffer: &mut ChunkBuffer,
-    hash: &mut TarHash,
     observer: &mut ExportObserver<'_>,
 ) -> Result<Resumed, IoError> {
     use super::opfs::Sink as _;
@@ -180,7 +169,7 @@ async fn kept(
     }
     file.set_len(written)?;
     let mut progress = |bytes| observer.report(bytes);
-    resume::reread(file, archive, written, buffer, hash, &mut progress).await
+    resume::reread(file, archive, written, buffer, &mut progress)
 }
 
 /// Fetches the manifest (by digest) and config, and plans the archive.

@@ -8,13 +8,11 @@
 //! - [`check`]: a blob streamed again through another relay and verified, nothing kept.
 //! - [`job`]: one blob job (stage by digest, resume after a closed tab, clean up).
 //! - [`export`]: one image saved as one archive (tar headers and several blobs, one file).
-//! - [`hasher`]: the archive's own sha256 in a nested worker, beside the blob verification.
 //! - [`worker`]: the worker's main loop; [`manager`]: the page side, and saving.
 
 pub mod check;
 pub mod engine;
 pub mod export;
-pub mod hasher;
 pub mod job;
 pub mod manager;
 pub mod memory;

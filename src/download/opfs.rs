@@ -23,7 +23,6 @@ use crate::net::{js, IoError};
 pub const STAGING_DIR: &str = "wharf-staging";
 
 /// Where a sequence of bytes is written: one blob, or an archive of many (issue 5).
-#[allow(async_fn_in_trait)] // used with concrete types only, on one thread
 pub trait Sink {
     /// The offset the next write lands at.
     fn position(&self) -> u64;
@@ -31,11 +30,6 @@ pub trait Sink {
     fn write(&mut self, bytes: &[u8]) -> Result<(), IoError>;
     /// Cuts the content to `len` bytes and continues writing there (to restart a blob).
     fn truncate(&mut self, len: u64) -> Result<(), IoError>;
-    /// Waits until the sink takes another chunk without growing what it holds in flight (an
-    /// archive's hashing worker lags behind). Most sinks are always ready.
-    async fn ready(&mut self) -> Result<(), IoError> {
-        Ok(())
-    }
 }
 
 thread_local! {

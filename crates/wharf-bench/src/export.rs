@@ -91,7 +91,7 @@ pub async fn run(ctx: &Ctx, services: &Services) -> Result<Outcome> {
                     .ours(Stats::of(&growth))
                     .anchor("budget", Some(Stats::exact(64.0)))
                     .goal(Goal::Below(64.0))
-                    .note("sum of Chromium --type=renderer processes (page, download worker and its hashers), sampled every 100 ms"),
+                    .note("sum of Chromium --type=renderer processes (page and download worker), sampled every 100 ms"),
             );
             let details = vec![
                 format!(

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use wharf_oci::archive::{Archive, BlobRef, Format, ImageName, ImagePlan};
 
 use super::super::export::resume::Resumed;
-use super::super::export::writer::{write_archive, Blobs, ExportObserver, TarHash, TarSink};
+use super::super::export::writer::{write_archive, Blobs, ExportObserver, TarSink};
 use super::*;
 
 /// Each blob from its own scripted [`FakeSource`].
@@ -68,7 +68,6 @@ pub(super) fn planned() -> (Archive, Vec<Vec<u8>>) {
 async fn write(
     archive: &Archive,
     blobs: &FakeBlobs,
-    hash: TarHash,
 ) -> (Result<(), IoError>, Vec<u8>, Digest, Vec<DownloadEvent>) {
     let cancel = CancelToken::new();
     let mut buffer = ChunkBuffer::new(1 << 20);
@@ -81,26 +80,16 @@ async fn write(
     let mut events = Vec::new();
     let mut emit = |e: DownloadEvent| events.push(e);
     let mut out = MemorySink::default();
-    let mut sink = TarSink::new(&mut out, hash);
+    let mut sink = TarSink::new(&mut out);
     let mut observer = ExportObserver::new(4, archive, &mut emit);
     let from = Resumed::fresh();
     let result = write_archive(&mut engine, archive, blobs, &mut sink, &mut observer, from).await;
-    let digest = sink.finish().await.expect("the tar's digest");
+    let digest = sink.finish();
     (result, out.0, digest, events)
 }
 
 #[wasm_bindgen_test]
 async fn archive_streams_every_blob_verified_and_hashes_the_whole_tar() {
-    archive_streams_every_blob_verified_body(TarHash::here()).await;
-}
-
-/// The same with the tar's hash beside the job (a hasher on a port, as a nested worker has).
-#[wasm_bindgen_test]
-async fn archive_hashed_beside_follows_resumes_and_restarts() {
-    archive_streams_every_blob_verified_body(super::hasher::on_this_thread().await).await;
-}
-
-async fn archive_streams_every_blob_verified_body(hash: TarHash) {
     let (archive, layers) = planned();
     let by_digest: HashMap<Digest, Vec<u8>> = layers
         .iter()
@@ -125,7 +114,7 @@ async fn archive_streams_every_blob_verified_body(hash: TarHash) {
         (Digest::sha256_of(&layers[2]), restarting),
     ]));
 
-    let (result, out, digest, events) = write(&archive, &blobs, hash).await;
+    let (result, out, digest, events) = write(&archive, &blobs).await;
     result.expect("every blob verified");
     assert_eq!(out.len() as u64, archive.total_size());
     assert!(out == expected, "the tar is byte for byte the planned one");
@@ -190,7 +179,7 @@ async fn a_tampered_blob_fails_the_archive() {
             FakeSource::new(layers[2].clone()),
         ),
     ]));
-    let (result, _, _, _) = write(&archive, &blobs, TarHash::here()).await;
+    let (result, _, _, _) = write(&archive, &blobs).await;
     match result {
         Err(IoError::DigestMismatch { expected, actual }) => {
             assert_eq!(expected, Digest::sha256_of(&layers[1]));
@@ -209,7 +198,7 @@ async fn a_missing_blob_is_reported_not_skipped() {
         Digest::sha256_of(&layers[0]),
         FakeSource::new(layers[0].clone()),
     )]));
-    let (result, _, _, _) = write(&archive, &blobs, TarHash::here()).await;
+    let (result, _, _, _) = write(&archive, &blobs).await;
     match result {
         Err(IoError::BlobUnknown { digest, .. }) => {
             assert_eq!(digest, Digest::sha256_of(&layers[1]).to_string())
@@ -236,7 +225,7 @@ async fn a_cancelled_archive_stops_between_blobs() {
     };
     let mut emit = |_: DownloadEvent| {};
     let mut out = MemorySink::default();
-    let mut sink = TarSink::new(&mut out, TarHash::here());
+    let mut sink = TarSink::new(&mut out);
     let mut observer = ExportObserver::new(1, &archive, &mut emit);
     let from = Resumed::fresh();
     let result = write_archive(

@@ -48,17 +48,7 @@ async fn finish(name: &str, archive: &Archive, blobs: &FakeBlobs) -> (usize, boo
     let mut file = staging.open_sync(name).await.expect("open");
     let written = file.size().expect("size");
     let mut buffer = ChunkBuffer::new(1 << 20);
-    let mut hash = super::hasher::on_this_thread().await;
-    let from = reread(
-        &mut file,
-        archive,
-        written,
-        &mut buffer,
-        &mut hash,
-        &mut |_| (),
-    )
-    .await
-    .expect("reread");
+    let from = reread(&mut file, archive, written, &mut buffer, &mut |_| ()).expect("reread");
     let (segment, partial) = (from.segment, from.partial.is_some());
     let cancel = CancelToken::new();
     let mut engine = Engine {
@@ -69,11 +59,11 @@ async fn finish(name: &str, archive: &Archive, blobs: &FakeBlobs) -> (usize, boo
     };
     let mut emit = |_e: DownloadEvent| {};
     let mut observer = ExportObserver::new(5, archive, &mut emit);
-    let mut sink = TarSink::resumed(&mut file, &from, hash);
+    let mut sink = TarSink::resumed(&mut file, &from);
     write_archive(&mut engine, archive, blobs, &mut sink, &mut observer, from)
         .await
         .expect("the rest verified");
-    let digest = sink.finish().await.expect("the tar's digest");
+    let digest = sink.finish();
     file.close().expect("close");
     (segment, partial, digest)
 }

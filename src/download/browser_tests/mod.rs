@@ -7,7 +7,6 @@ mod boot;
 mod engine;
 mod export;
 mod export_resume;
-mod hasher;
 mod job;
 mod memory;
 mod sha256;

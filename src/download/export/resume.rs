@@ -6,10 +6,10 @@
 //! with its verifier fed with them.
 
 use wharf_oci::archive::{Archive, Segment};
-use wharf_oci::Verifier;
+use wharf_oci::digest::Hasher;
+use wharf_oci::{Algorithm, Verifier};
 
 use super::super::opfs::{Sink, SyncFile};
-use super::writer::TarHash;
 use crate::net::body::ChunkBuffer;
 use crate::net::IoError;
 
@@ -17,13 +17,16 @@ use crate::net::IoError;
 pub struct Resumed {
     /// The index of the first segment to write.
     pub segment: usize,
-    /// When that segment is a blob whose first bytes are kept: its verifier, fed with them (the
-    /// tar's hash is marked at the blob's start, to cut back to it).
+    /// The hash of every byte kept.
+    pub hasher: Hasher,
+    /// When that segment is a blob whose first bytes are kept: its verifier (fed with them) and
+    /// the tar's hash before it (to cut back to its start).
     pub partial: Option<Partial>,
 }
 
 pub struct Partial {
     pub verifier: Verifier,
+    pub before: Hasher,
 }
 
 impl Resumed {
@@ -31,6 +34,7 @@ impl Resumed {
     pub fn fresh() -> Resumed {
         Resumed {
             segment: 0,
+            hasher: Hasher::new(Algorithm::Sha256),
             partial: None,
         }
     }
@@ -43,44 +47,44 @@ impl Resumed {
 }
 
 /// Checks the first `written` bytes of `file` against `archive`, cuts the file after the last
-/// good byte, and says where writing goes on; `hash` (fresh) hashes every byte kept.
-/// `progress` hears how far the check is.
-pub async fn reread(
+/// good byte, and says where writing goes on. `progress` hears how far the check is.
+pub fn reread(
     file: &mut SyncFile,
     archive: &Archive,
     written: u64,
     buffer: &mut ChunkBuffer,
-    hash: &mut TarHash,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Resumed, IoError> {
+    let mut hasher = Hasher::new(Algorithm::Sha256);
     let mut position = 0u64;
     for (segment, part) in archive.segments().iter().enumerate() {
         let available = written.saturating_sub(position);
         let kept = match part {
             Segment::Bytes(bytes) => {
                 let same = available >= part.len() && read_equal(file, position, bytes)?;
-                same.then(|| hash.update(bytes))
+                same.then(|| hasher.update(bytes))
             }
             Segment::Blob { digest, size } => {
-                hash.mark();
+                let before = hasher.clone();
                 let mut verifier = Verifier::new(digest.clone(), *size);
                 let take = available.min(*size);
-                let region = Region {
-                    offset: position,
-                    len: take,
-                };
-                read_into(file, region, buffer, hash, &mut verifier).await?;
+                read_into(file, position, take, buffer, &mut |chunk| {
+                    hasher.update(chunk);
+                    verifier.update(chunk)
+                })?;
                 if take < *size {
+                    // With nothing of the blob read, `hasher` is still `before`.
                     file.truncate(position + take)?;
                     return Ok(Resumed {
                         segment,
-                        partial: (take > 0).then_some(Partial { verifier }),
+                        hasher,
+                        partial: (take > 0).then_some(Partial { verifier, before }),
                     });
                 }
                 match verifier.finish() {
                     Ok(_) => Some(()),
                     Err(_) => {
-                        hash.rewind();
+                        hasher = before;
                         None
                     }
                 }
@@ -90,6 +94,7 @@ pub async fn reread(
             file.truncate(position)?;
             return Ok(Resumed {
                 segment,
+                hasher,
                 partial: None,
             });
         }
@@ -99,6 +104,7 @@ pub async fn reread(
     file.truncate(position)?;
     Ok(Resumed {
         segment: archive.segments().len(),
+        hasher,
         partial: None,
     })
 }
@@ -117,36 +123,28 @@ fn read_equal(file: &mut SyncFile, offset: u64, expected: &[u8]) -> Result<bool,
     Ok(found == expected)
 }
 
-/// Bytes of the staged file.
-struct Region {
+/// Feeds `len` bytes of the file from `offset` to `each`, a buffer at a time.
+fn read_into(
+    file: &mut SyncFile,
     offset: u64,
     len: u64,
-}
-
-/// Feeds `region` of the file to the tar's hash and the blob's verifier, a buffer at a time.
-async fn read_into(
-    file: &mut SyncFile,
-    region: Region,
     buffer: &mut ChunkBuffer,
-    hash: &mut TarHash,
-    verifier: &mut Verifier,
+    each: &mut dyn FnMut(&[u8]) -> Result<(), wharf_oci::Error>,
 ) -> Result<(), IoError> {
     let mut done = 0u64;
-    while done < region.len {
-        hash.ready().await?;
-        let want = usize::try_from(region.len - done)
+    while done < len {
+        let want = usize::try_from(len - done)
             .unwrap_or(usize::MAX)
             .min(buffer.capacity());
         let chunk = &mut buffer.wasm_mut()[..want];
-        let n = file.read_at(region.offset + done, chunk)?;
+        let n = file.read_at(offset + done, chunk)?;
         let Some(read) = chunk.get(..n).filter(|r| !r.is_empty()) else {
             return Err(IoError::Storage {
                 operation: "read back a staged archive".into(),
-                message: format!("the file ended at byte {}", region.offset + done),
+                message: format!("the file ended at byte {}", offset + done),
             });
         };
-        hash.update(read);
-        verifier.update(read)?;
+        each(read)?;
         done += n as u64;
     }
     Ok(())

@@ -7,7 +7,6 @@ use wharf_oci::digest::Hasher;
 use wharf_oci::{Algorithm, Digest, Verifier};
 
 use super::super::engine::{fetch_blob, BlobSource, Engine, Observer};
-use super::super::hasher::{self, SideHasher};
 use super::super::opfs::Sink;
 use super::super::protocol::{DownloadEvent, JobId};
 use super::resume::Resumed;
@@ -40,86 +39,6 @@ impl<B: Blobs> BlobSource for OneBlob<'_, B> {
     }
 }
 
-/// The tar's own sha256, hashed here or beside the job in a nested worker ([`SideHasher`]).
-///
-/// It can remember one point (the start of the blob being written) and go back to it, for a
-/// blob that a server restarts.
-pub enum TarHash {
-    Here(Box<Here>),
-    Beside(SideHasher),
-}
-
-/// Hashing on this thread: the running hash, and the one remembered.
-pub struct Here {
-    hasher: Hasher,
-    mark: Option<Hasher>,
-}
-
-impl TarHash {
-    /// Hashing on this thread.
-    pub fn here() -> TarHash {
-        TarHash::Here(Box::new(Here {
-            hasher: Hasher::new(Algorithm::Sha256),
-            mark: None,
-        }))
-    }
-
-    /// Hashing in a nested worker where one starts, else here.
-    pub async fn beside() -> TarHash {
-        match hasher::spawn().await {
-            Some(side) => TarHash::Beside(side),
-            None => TarHash::here(),
-        }
-    }
-
-    pub fn is_beside(&self) -> bool {
-        matches!(self, TarHash::Beside(_))
-    }
-
-    pub fn update(&mut self, bytes: &[u8]) {
-        match self {
-            TarHash::Here(here) => here.hasher.update(bytes),
-            TarHash::Beside(side) => side.update(bytes),
-        }
-    }
-
-    /// Remembers the hash as it is now.
-    pub fn mark(&mut self) {
-        match self {
-            TarHash::Here(here) => here.mark = Some(here.hasher.clone()),
-            TarHash::Beside(side) => side.mark(),
-        }
-    }
-
-    /// Goes back to the hash the last [`mark`](TarHash::mark) remembered.
-    pub fn rewind(&mut self) {
-        match self {
-            TarHash::Here(here) => {
-                here.hasher = here
-                    .mark
-                    .clone()
-                    .unwrap_or_else(|| Hasher::new(Algorithm::Sha256));
-            }
-            TarHash::Beside(side) => side.rewind(),
-        }
-    }
-
-    /// Waits until another chunk can be hashed without growing the buffers in flight.
-    pub async fn ready(&mut self) -> Result<(), IoError> {
-        match self {
-            TarHash::Here(_) => Ok(()),
-            TarHash::Beside(side) => side.ready().await,
-        }
-    }
-
-    pub async fn finish(self) -> Result<Digest, IoError> {
-        match self {
-            TarHash::Here(here) => Ok(here.hasher.finish()),
-            TarHash::Beside(side) => side.finish().await,
-        }
-    }
-}
-
 /// A sink that hashes everything written to it (the sha256 of the whole tar).
 ///
 /// The engine cuts a blob back to its first byte when a server restarts it; a running hash
@@ -127,39 +46,42 @@ impl TarHash {
 /// Cutting anywhere else is refused (it would make the hash lie).
 pub struct TarSink<'a, K: Sink> {
     inner: &'a mut K,
-    hash: TarHash,
-    /// Where the current blob starts (the hash is marked there).
-    mark: Option<u64>,
+    hasher: Hasher,
+    /// Where the current blob starts, and the hash of everything before it.
+    mark: Option<(u64, Hasher)>,
 }
 
 impl<'a, K: Sink> TarSink<'a, K> {
-    pub fn new(inner: &'a mut K, hash: TarHash) -> Self {
+    pub fn new(inner: &'a mut K) -> Self {
         TarSink {
             inner,
-            hash,
+            hasher: Hasher::new(Algorithm::Sha256),
             mark: None,
         }
     }
 
-    /// Goes on after what a resumed export kept (`inner` is positioned after it, `hash` has
-    /// hashed every kept byte, marked at the start of a half-written blob).
-    pub fn resumed(inner: &'a mut K, from: &Resumed, hash: TarHash) -> Self {
-        let mark = from
-            .partial
-            .as_ref()
-            .map(|p| inner.position() - p.verifier.bytes_seen());
-        TarSink { inner, hash, mark }
+    /// Goes on after what a resumed export kept (`inner` is positioned after it): the hash of
+    /// every kept byte, and for a half-written blob its start and the hash before it.
+    pub fn resumed(inner: &'a mut K, from: &Resumed) -> Self {
+        let mark = from.partial.as_ref().map(|p| {
+            let start = inner.position() - p.verifier.bytes_seen();
+            (start, p.before.clone())
+        });
+        TarSink {
+            inner,
+            hasher: from.hasher.clone(),
+            mark,
+        }
     }
 
     /// Remembers the current position as the start of a blob.
     pub fn begin_blob(&mut self) {
-        self.mark = Some(self.inner.position());
-        self.hash.mark();
+        self.mark = Some((self.inner.position(), self.hasher.clone()));
     }
 
     /// The sha256 of everything written (and not cut).
-    pub async fn finish(self) -> Result<Digest, IoError> {
-        self.hash.finish().await
+    pub fn finish(self) -> Digest {
+        self.hasher.finish()
     }
 }
 
@@ -170,7 +92,7 @@ impl<K: Sink> Sink for TarSink<'_, K> {
 
     fn write(&mut self, bytes: &[u8]) -> Result<(), IoError> {
         self.inner.write(bytes)?;
-        self.hash.update(bytes);
+        self.hasher.update(bytes);
         Ok(())
     }
 
@@ -178,10 +100,10 @@ impl<K: Sink> Sink for TarSink<'_, K> {
         if len == self.inner.position() {
             return Ok(());
         }
-        match self.mark {
-            Some(start) if start == len => {
+        match &self.mark {
+            Some((start, before)) if *start == len => {
                 self.inner.truncate(len)?;
-                self.hash.rewind();
+                self.hasher = before.clone();
                 Ok(())
             }
             _ => Err(IoError::Browser {
@@ -191,11 +113,6 @@ impl<K: Sink> Sink for TarSink<'_, K> {
                 ),
             }),
         }
-    }
-
-    async fn ready(&mut self) -> Result<(), IoError> {
-        self.inner.ready().await?;
-        self.hash.ready().await
     }
 }
 
@@ -337,16 +254,6 @@ pub async fn write_archive<B: Blobs, K: Sink>(
 mod tests {
     use super::*;
 
-    /// The value of a future that is ready at once (hashing here never waits).
-    fn now<F: std::future::Future>(future: F) -> F::Output {
-        let mut future = std::pin::pin!(future);
-        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
-        match future.as_mut().poll(&mut context) {
-            std::task::Poll::Ready(value) => value,
-            std::task::Poll::Pending => panic!("hashing here waited"),
-        }
-    }
-
     #[derive(Default)]
     struct VecSink(Vec<u8>);
 
@@ -367,7 +274,7 @@ mod tests {
     #[test]
     fn the_tar_hash_follows_a_blob_restart() {
         let mut out = VecSink::default();
-        let mut sink = TarSink::new(&mut out, TarHash::here());
+        let mut sink = TarSink::new(&mut out);
         sink.write(b"header").expect("write");
         sink.begin_blob();
         sink.write(b"half of a bl").expect("write");
@@ -377,7 +284,7 @@ mod tests {
         sink.truncate(14)
             .expect("cutting to the end changes nothing");
         sink.write(b"padding").expect("write");
-        let digest = now(sink.finish()).expect("digest");
+        let digest = sink.finish();
         assert_eq!(out.0, b"headerthe blobpadding");
         assert_eq!(digest, Digest::sha256_of(b"headerthe blobpadding"));
     }
@@ -391,7 +298,7 @@ mod tests {
         ];
         for (bytes, blob, cut) in cases {
             let mut out = VecSink::default();
-            let mut sink = TarSink::new(&mut out, TarHash::here());
+            let mut sink = TarSink::new(&mut out);
             sink.write(&bytes[..1]).expect("write");
             if blob {
                 sink.begin_blob();
@@ -401,11 +308,7 @@ mod tests {
                 matches!(sink.truncate(cut), Err(IoError::Browser { .. })),
                 "cut to {cut} (blob started: {blob})"
             );
-            assert_eq!(
-                now(sink.finish()).expect("digest"),
-                Digest::sha256_of(bytes),
-                "hash unchanged"
-            );
+            assert_eq!(sink.finish(), Digest::sha256_of(bytes), "hash unchanged");
         }
     }
 }
