@@ -31,10 +31,8 @@ extern "C" {
     ) -> Promise;
 }
 
-/// Default chunk size: 256 KiB read, hashed and written at a time was the fastest in the bench's
-/// pipeline profile (`cargo xtask bench --only download`: 245 MB/s against 219-232 for 64 KiB,
-/// 128 KiB and 1 MiB, and 150 for 4 MiB; the pieces stay in the CPU's caches).
-pub const DEFAULT_CHUNK: usize = 256 << 10;
+/// Default chunk size; see the throughput notes in the report of `download`.
+pub const DEFAULT_CHUNK: usize = 1 << 20;
 
 /// One JS buffer (lent to BYOB reads) and one Wasm buffer of the same capacity, reused for every
 /// chunk of every body of a job.

@@ -329,7 +329,7 @@ async fn profile(
     let through_relay = relay.relay_url(blob_url);
     let encoded: String = url::form_urlencoded::byte_serialize(through_relay.as_bytes()).collect();
     let url = format!(
-        "{}/index.html?worker=pipeline-worker.js&runs={runs}&chunks=1048576,262144,131072,65536&static=blob.bin&url={encoded}",
+        "{}/index.html?worker=pipeline-worker.js&runs={runs}&chunks=1048576,524288,262144,131072,65536&static=blob.bin&url={encoded}",
         relay.base
     );
     let timeout = Duration::from_secs(120 + runs as u64 * 6 * size / 30_000_000);
