@@ -10,7 +10,7 @@ mod common;
 use archive_checks::platforms::{check_platforms_archive, Chosen, ExpectIndex};
 use archive_checks::Expect;
 use common::{serial, sha256_file, Browser, Stack};
-use wharf_testkit::{Flavor, Mode};
+use wharf_testkit::{Flavor, Mode, SeededImage, SeededIndex};
 
 /// The files `push_multi_platform` puts into the image for `platform`.
 fn platform_files(platform: &str) -> Vec<(&'static str, Vec<u8>)> {
@@ -23,6 +23,40 @@ fn platform_files(platform: &str) -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
+/// Seeds a three-platform index `repo:tag` (and an attestation), looks it up in a new browser
+/// and waits for the save control; also returns the image's `host/repo:tag`.
+async fn looked_up(
+    stack: &Stack,
+    repo: &str,
+    tag: &str,
+    flavor: Flavor,
+) -> (SeededIndex, Browser, String) {
+    let index = stack
+        .registry
+        .push_multi_platform(repo, tag, flavor)
+        .await
+        .expect("seed");
+    let browser = Browser::start().await;
+    browser.open(&stack.relay.url("/")).await;
+    browser
+        .look_up(&stack.reference(&format!("{repo}:{tag}")))
+        .await;
+    browser.wait("[data-save-platforms='3']").await;
+    let repo_tag = format!("{}/{repo}:{tag}", stack.registry.host_port());
+    (index, browser, repo_tag)
+}
+
+/// What the archive must hold for one seeded image of the index.
+fn chosen(image: &SeededImage, tag: &str, repo_tag: &str, loadable: bool) -> Chosen {
+    let platform = image.platform.as_ref().expect("platform").to_string();
+    let files = platform_files(&platform);
+    Chosen {
+        image: Expect::seeded(image, tag, repo_tag.to_owned(), &files),
+        platform,
+        loadable,
+    }
+}
+
 /// Journey 3f (issue 13): every platform of an index in one archive. The images are ticked at
 /// first and the attestation is not, so the archive names a new index of the three images;
 /// ticking the attestation too gives the registry's own index. skopeo (`--all`, and each
@@ -31,15 +65,7 @@ fn platform_files(platform: &str) -> Vec<(&'static str, Vec<u8>)> {
 async fn journey_03_save_all_platforms_in_one_archive() {
     let _serial = serial().await;
     let stack = Stack::start(Mode::Anonymous).await;
-    let index = stack
-        .registry
-        .push_multi_platform("multi/all", "1", Flavor::Oci)
-        .await
-        .expect("seed");
-    let browser = Browser::start().await;
-    browser.open(&stack.relay.url("/")).await;
-    browser.look_up(&stack.reference("multi/all:1")).await;
-    browser.wait("[data-save-platforms='3']").await;
+    let (index, browser, repo_tag) = looked_up(&stack, "multi/all", "1", Flavor::Oci).await;
     assert_eq!(browser.count("input[data-pick]:checked").await, 3);
     let attestation = "tr[data-platform='unknown/unknown'] input[data-pick]";
     assert_eq!(
@@ -47,22 +73,13 @@ async fn journey_03_save_all_platforms_in_one_archive() {
         1
     );
 
-    let repo_tag = format!("{}/multi/all:1", stack.registry.host_port());
-    let chosen = |image: &wharf_testkit::SeededImage, loadable: bool| {
-        let platform = image.platform.as_ref().expect("platform").to_string();
-        let files = platform_files(&platform);
-        Chosen {
-            image: Expect::seeded(image, "1", repo_tag.clone(), &files),
-            platform,
-            loadable,
-        }
-    };
+    let pick = |image, loadable| chosen(image, "1", &repo_tag, loadable);
     let mut expect = ExpectIndex {
         index_digest: index.index.digest.clone(),
         index: index.index.bytes.clone(),
         tag: "1".into(),
         repo_tag: repo_tag.clone(),
-        chosen: index.images.iter().map(|i| chosen(i, true)).collect(),
+        chosen: index.images.iter().map(|i| pick(i, true)).collect(),
         whole: false,
     };
     let name = "all_1_3-platforms.tar";
@@ -85,7 +102,7 @@ async fn journey_03_save_all_platforms_in_one_archive() {
     browser.click(attestation).await;
     browser.wait("[data-save-platforms='4']").await;
     let attested = index.attestation.as_ref().expect("an attestation");
-    expect.chosen.push(chosen(attested, false));
+    expect.chosen.push(pick(attested, false));
     expect.whole = true;
     let name = "all_1_4-platforms.tar";
     let whole = browser.save_archive("platforms", name, name).await;
@@ -100,28 +117,11 @@ async fn journey_03_save_all_platforms_in_one_archive() {
 async fn journey_03_save_all_platforms_of_a_docker_manifest_list() {
     let _serial = serial().await;
     let stack = Stack::start(Mode::Anonymous).await;
-    let index = stack
-        .registry
-        .push_multi_platform("multi/docker", "2", Flavor::Docker)
-        .await
-        .expect("seed");
-    let browser = Browser::start().await;
-    browser.open(&stack.relay.url("/")).await;
-    browser.look_up(&stack.reference("multi/docker:2")).await;
-    browser.wait("[data-save-platforms='3']").await;
-    let repo_tag = format!("{}/multi/docker:2", stack.registry.host_port());
+    let (index, browser, repo_tag) = looked_up(&stack, "multi/docker", "2", Flavor::Docker).await;
     let chosen = index
         .images
         .iter()
-        .map(|image| {
-            let platform = image.platform.as_ref().expect("platform").to_string();
-            let files = platform_files(&platform);
-            Chosen {
-                image: Expect::seeded(image, "2", repo_tag.clone(), &files),
-                platform,
-                loadable: true,
-            }
-        })
+        .map(|image| chosen(image, "2", &repo_tag, true))
         .collect();
     let expect = ExpectIndex {
         index_digest: index.index.digest.clone(),

@@ -25,7 +25,7 @@ use crate::seed::push_pattern_image;
 use crate::{Ctx, Outcome, Services};
 
 const REPO: &str = "bench/big";
-const MIB: f64 = (1u64 << 20) as f64;
+pub(crate) const MIB: f64 = (1u64 << 20) as f64;
 
 /// One run of the page.
 struct PageRun {
@@ -388,6 +388,27 @@ pub(crate) fn renderer_sampler(driver: u32) -> PeakSampler {
     page_sampler(driver, Kind::Chromium)
 }
 
+/// The peak growth of a browser's page processes (pages and workers) from now on: their RSS
+/// now, then sampled until [`finish`](PageGrowth::finish).
+pub(crate) struct PageGrowth {
+    before: u64,
+    sampler: PeakSampler,
+}
+
+impl PageGrowth {
+    pub(crate) fn start(driver: u32, kind: Kind) -> PageGrowth {
+        PageGrowth {
+            before: page_rss(driver, kind.page_process()),
+            sampler: page_sampler(driver, kind),
+        }
+    }
+
+    /// Bytes above the RSS at the start, at the peak.
+    pub(crate) fn finish(self) -> u64 {
+        self.sampler.finish().saturating_sub(self.before)
+    }
+}
+
 /// [`renderer_sampler`] for any browser: the processes that hold its pages and workers.
 fn page_sampler(driver: u32, kind: Kind) -> PeakSampler {
     let marker = kind.page_process();
@@ -424,11 +445,9 @@ async fn page_run(
         .await?;
     // Let the page settle (worker started, lookup rendered) before the baselines.
     tokio::time::sleep(Duration::from_millis(1000)).await;
-    let driver = browser.driver_pid();
-    let renderer_before = page_rss(driver, kind.page_process());
+    let pages = PageGrowth::start(browser.driver_pid(), kind);
     reset_peak(relay.pid())?;
     let relay_before = status_bytes(relay.pid(), "VmRSS").unwrap_or_default();
-    let sampler = page_sampler(driver, kind);
     let cpu = CpuMeter::start();
 
     let since = Instant::now();
@@ -441,7 +460,7 @@ async fn page_run(
         .landed(since, Duration::from_secs(900), |n| n == name)
         .await;
     let cpu = cpu.finish();
-    let renderer_peak = sampler.finish();
+    let renderer_growth = pages.finish();
     let relay_peak = status_bytes(relay.pid(), "VmHWM").unwrap_or_default();
     let landed = landed?;
     check_file(&landed.path, digest, size)?;
@@ -449,7 +468,7 @@ async fn page_run(
     Ok(PageRun {
         secs: landed.done.as_secs_f64(),
         handover_secs: landed.first_seen.as_secs_f64(),
-        renderer_growth: renderer_peak.saturating_sub(renderer_before),
+        renderer_growth,
         relay_growth: relay_peak.saturating_sub(relay_before),
         cpu,
     })

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::browser::{temp_dir, Browser, Kind};
-use crate::download::{cpu_row, renderer_sampler};
+use crate::download::{cpu_row, PageGrowth, MIB};
 use crate::error::{Error, Result};
-use crate::procs::{cpu_summary, page_rss, quote, timed_sh, CpuMeter};
+use crate::procs::{cpu_summary, quote, timed_sh, CpuMeter};
 use crate::report::{Goal, Row, Stats};
 use crate::seed::push_pattern_image;
 use crate::{Ctx, Outcome, Services};
@@ -72,10 +72,9 @@ pub async fn run(ctx: &Ctx, services: &Services) -> Result<Outcome> {
             let secs: Vec<f64> = runs.iter().map(|r| r.secs).collect();
             let handover: Vec<f64> = runs.iter().map(|r| r.handover_secs).collect();
             let page_cpu: Vec<_> = runs.iter().map(|r| r.cpu.clone()).collect();
-            let mib = (1u64 << 20) as f64;
             let growth: Vec<f64> = runs
                 .iter()
-                .map(|r| r.renderer_growth as f64 / mib)
+                .map(|r| r.renderer_growth as f64 / MIB)
                 .collect();
             let what = format!("whole-image save, {LAYERS} layers, {} MiB", total >> 20);
             rows.push(cpu_row(
@@ -141,9 +140,7 @@ async fn page_run(
     };
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let entries_before = browser.count("[data-download]").await;
-    let driver = browser.driver_pid();
-    let renderer_before = page_rss(driver, Kind::Chromium.page_process());
-    let sampler = renderer_sampler(driver);
+    let pages = PageGrowth::start(browser.driver_pid(), Kind::Chromium);
     let cpu = CpuMeter::start();
     let since = Instant::now();
     save.click()
@@ -167,11 +164,11 @@ async fn page_run(
         .landed(since, Duration::from_secs(900), |n| n.ends_with(".tar"))
         .await?;
     let cpu = cpu.finish();
-    let renderer_peak = sampler.finish();
+    let renderer_growth = pages.finish();
     let run = PageRun {
         secs: landed.done.as_secs_f64(),
         handover_secs: landed.first_seen.as_secs_f64(),
-        renderer_growth: renderer_peak.saturating_sub(renderer_before),
+        renderer_growth,
         cpu,
     };
     let len = std::fs::metadata(&landed.path)

@@ -355,6 +355,9 @@ mod tests {
             (7, args(&["hash", "relay"]), true)
         );
         assert!(parse_args(&args(&["--only", "save-proto"])).is_ok());
+        assert!(!all.chromium_only);
+        let chromium = parse_args(&args(&["--chromium-only"])).expect("valid");
+        assert!(chromium.chromium_only);
         for bad in [
             &["--runs", "0"][..],
             &["--runs"],
